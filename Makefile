@@ -1,0 +1,60 @@
+# The two commands a new user needs: `make run` and `make test`. `make help` lists all.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= cms.settings.dev
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-dev: requirements-dev.txt $(BIN)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+.PHONY: install
+install: $(BIN)/.installed ## Create .venv and install the pinned requirements
+
+.PHONY: setup
+setup: install ## Migrate, load the seed content once, create an admin if asked to
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_seed_content
+	@if [ -n "$$DJANGO_SUPERUSER_USERNAME" ] && [ -n "$$DJANGO_SUPERUSER_PASSWORD" ]; then \
+	  $(BIN)/python manage.py createsuperuser --noinput --email "$${DJANGO_SUPERUSER_EMAIL:-admin@example.org}" 2>/dev/null \
+	    && echo "Admin user $$DJANGO_SUPERUSER_USERNAME created." || echo "Admin user $$DJANGO_SUPERUSER_USERNAME already exists."; \
+	else \
+	  echo "No admin user created: set DJANGO_SUPERUSER_USERNAME and DJANGO_SUPERUSER_PASSWORD, or run '$(BIN)/python manage.py createsuperuser'."; \
+	fi
+
+.PHONY: run
+run: setup ## Start the site on 127.0.0.1:$(PORT) with a Celery worker and beat (Ctrl-C stops all)
+	$(BIN)/python manage.py runstack --port $(PORT)
+
+.PHONY: test
+test: $(BIN)/.installed-dev ## Run the whole test suite
+	DJANGO_SETTINGS_MODULE=cms.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(BIN)/.installed-dev ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: check
+check: $(BIN)/.installed-dev ## Django system checks and missing migrations
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+.PHONY: bench
+bench: $(BIN)/.installed-dev ## Benchmarks: print figures as ratios to a baseline measured in the same run
+	DJANGO_SETTINGS_MODULE=cms.settings.test $(BIN)/python -m benchmarks $(BENCH_ARGS)

@@ -1,0 +1,25 @@
+"""The site's page models and snippets, one module per area."""
+
+from .base import ExpiryAwareMixin
+from .blog import BlogIndexPage, BlogPostAuthor, BlogPostPage, BlogPostReference, BlogPostTag
+from .events import EventIndexPage, EventResource, EventResourcesPage, EventSession
+from .home import HomePage, HomePagePromo, NewsEventsPage
+from .snippets import Author, Promo
+
+__all__ = [
+    "Author",
+    "BlogIndexPage",
+    "BlogPostAuthor",
+    "BlogPostPage",
+    "BlogPostReference",
+    "BlogPostTag",
+    "EventIndexPage",
+    "EventResource",
+    "EventResourcesPage",
+    "EventSession",
+    "ExpiryAwareMixin",
+    "HomePage",
+    "HomePagePromo",
+    "NewsEventsPage",
+    "Promo",
+]

@@ -1,0 +1,70 @@
+"""Small site-wide views: robots.txt and the health report."""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+BEAT_TICK_CACHE_KEY = "publishing:beat:last_tick"
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /django-admin/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def _check(fn) -> dict:
+    started = time.monotonic()
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - a health check reports every failure
+        return {"ok": False, "error": exc.__class__.__name__}
+    return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
+
+
+def _ping_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _ping_cache() -> None:
+    cache.set("healthz:ping", "1", 10)
+    if cache.get("healthz:ping") != "1":
+        raise RuntimeError("cache did not return what was written")
+
+
+def _ping_broker() -> None:
+    from cms.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Report each dependency separately so an operator sees which one is down."""
+    checks = {
+        "database": _check(_ping_database),
+        "cache": _check(_ping_cache),
+        "broker": _check(_ping_broker),
+    }
+    last_tick = cache.get(BEAT_TICK_CACHE_KEY) if checks["cache"]["ok"] else None
+    beat_age = round(time.time() - last_tick, 1) if last_tick else None
+    max_age = getattr(settings, "BEAT_MAX_AGE_SECONDS", 120)
+    checks["beat"] = {"ok": beat_age is not None and beat_age <= max_age, "age_seconds": beat_age}
+    healthy = all(check["ok"] for check in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unhealthy", "checks": checks},
+        status=200 if healthy else 503,
+    )
