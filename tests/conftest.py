@@ -54,7 +54,8 @@ def broker_url(tmp_path_factory) -> str:
     if url:
         from cms.settings.base import redis_db_url
 
-        url = redis_db_url(url, 14)  # a database of its own, flushed per test
+        # A database of its own, flushed per test (TEST_REDIS_DB lets parallel runs differ).
+        url = redis_db_url(url, int(os.environ.get("TEST_REDIS_DB", "14")))
         try:
             redis_client(url).ping()
         except Exception as exc:  # noqa: BLE001

@@ -1,0 +1,1 @@
+"""Publishing models, one module per area (scheduling, feeds, webhooks)."""
