@@ -7,6 +7,7 @@ stops all of them together.
 import os
 import shlex
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         python = shlex.quote(sys.executable)
         settings_module = os.environ.get("DJANGO_SETTINGS_MODULE", "cms.settings.dev")
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "PYTHONUNBUFFERED": "1"}
+        Path(settings.RUN_DIR).mkdir(parents=True, exist_ok=True)  # beat's schedule file lives here
         processes = {}
         if not settings.REDIS_URL and settings.CELERY_BROKER_URL.startswith("redis+socket://"):
             processes["redis"] = f"{python} -m cms.embedded_redis"
