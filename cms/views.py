@@ -1,13 +1,17 @@
-"""Small site-wide views: robots.txt and the health report."""
+"""Site-wide views: robots.txt, the health report and site search."""
 
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from wagtail.models import Page
 
 BEAT_TICK_CACHE_KEY = "publishing:beat:last_tick"
 
@@ -68,3 +72,25 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "unhealthy", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+SEARCH_RESULTS_PER_PAGE = 10
+
+
+def public_pages():
+    """Live, public pages that have not expired: what any reader-facing output may show."""
+    now = timezone.now()
+    overdue = Page.objects.live().filter(expire_at__lte=now).values_list("pk", flat=True)
+    return Page.objects.live().public().exclude(pk__in=list(overdue)).exclude(depth=1)
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """Site search over posts, events and pages (Wagtail search; no JavaScript needed)."""
+    query = request.GET.get("query", "").strip()[:200]
+    results = None
+    if query:
+        found = public_pages().specific().search(query)
+        paginator = Paginator(found, SEARCH_RESULTS_PER_PAGE)
+        results = paginator.get_page(request.GET.get("page"))
+    return TemplateResponse(request, "cms/search.html", {"query": query, "results": results})

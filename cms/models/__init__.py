@@ -1,6 +1,6 @@
 """The site's page models and snippets, one module per area."""
 
-from .base import ExpiryAwareMixin
+from .base import ExpiryAwareMixin, HealthReviewMixin
 from .blog import BlogIndexPage, BlogPostAuthor, BlogPostPage, BlogPostReference, BlogPostTag
 from .events import EventIndexPage, EventResource, EventResourcesPage, EventSession
 from .home import HomePage, HomePagePromo, NewsEventsPage
@@ -18,6 +18,7 @@ __all__ = [
     "EventResourcesPage",
     "EventSession",
     "ExpiryAwareMixin",
+    "HealthReviewMixin",
     "HomePage",
     "HomePagePromo",
     "NewsEventsPage",

@@ -1,7 +1,14 @@
 """Behaviour shared by every public page type."""
 
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.api import APIField
+
+from cms.serializers import AuthorSerializer
 
 
 class ExpiryAwareMixin:
@@ -19,3 +26,53 @@ class ExpiryAwareMixin:
         if self.is_expired_now():
             raise Http404
         return super().serve(request, *args, **kwargs)
+
+
+class HealthReviewMixin(models.Model):
+    """Clinical review record for health content: who checked it, when, and when next.
+
+    Readers see it at the foot of the page; editors get a report of reviews that are due.
+    """
+
+    reviewed_by = models.ForeignKey(
+        "cms.Author",
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("A clinician with credentials who checked this content."),
+    )
+    last_reviewed = models.DateField(_("last reviewed"), null=True, blank=True)
+    next_review_due = models.DateField(_("next review due"), null=True, blank=True)
+
+    review_panels = [
+        MultiFieldPanel(
+            [FieldPanel("reviewed_by"), FieldPanel("last_reviewed"), FieldPanel("next_review_due")],
+            heading=_("Clinical review"),
+        )
+    ]
+    review_api_fields = [
+        APIField("reviewed_by", serializer=AuthorSerializer(allow_null=True)),
+        APIField("last_reviewed"),
+        APIField("next_review_due"),
+    ]
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.last_reviewed and not self.reviewed_by_id:
+            errors["reviewed_by"] = _("Say who reviewed this content.")
+        if self.last_reviewed and self.last_reviewed > timezone.localdate():
+            errors["last_reviewed"] = _("The last review cannot be in the future.")
+        if (
+            self.last_reviewed
+            and self.next_review_due
+            and self.next_review_due <= self.last_reviewed
+        ):
+            errors["next_review_due"] = _("The next review must come after the last review.")
+        if errors:
+            raise ValidationError(errors)

@@ -15,7 +15,7 @@ from wagtail.search import index
 from cms.blocks import ArticleStreamBlock
 from cms.serializers import AuthorSerializer
 
-from .base import ExpiryAwareMixin
+from .base import ExpiryAwareMixin, HealthReviewMixin
 from .snippets import Author
 
 POSTS_PER_PAGE = 10
@@ -77,7 +77,7 @@ class BlogPostTag(TaggedItemBase):
     )
 
 
-class BlogPostPage(ExpiryAwareMixin, Page):
+class BlogPostPage(ExpiryAwareMixin, HealthReviewMixin, Page):
     """A physician's post. Authors and references are ordered lists editors arrange."""
 
     date = models.DateField(_("publication date"))
@@ -93,6 +93,7 @@ class BlogPostPage(ExpiryAwareMixin, Page):
         FieldPanel("summary"),
         FieldPanel("body"),
         InlinePanel("references", label=_("Reference"), heading=_("Additional references")),
+        *HealthReviewMixin.review_panels,
     ]
     search_fields = Page.search_fields + [
         index.SearchField("summary"),
@@ -109,10 +110,13 @@ class BlogPostPage(ExpiryAwareMixin, Page):
         APIField("body"),
         APIField("references"),
         APIField("tags"),
+        *HealthReviewMixin.review_api_fields,
     ]
 
     class Meta:
         verbose_name = _("blog post")
+
+    og_type = "article"
 
     @property
     def author_list(self) -> list[Author]:

@@ -36,7 +36,8 @@ def test_post_page_shows_title_date_authors_and_body(seed, client):
     assert "Dr. Pan</a> and <a" in content and "Dr. Lee</a>" in content
     assert "<h2>Aromatase inhibitor</h2>" in content
     assert "Cancer Care" in content and "Santa Clara Medical Center" in content
-    assert "<script" not in content
+    # No JavaScript: the only script element is JSON-LD data.
+    assert content.count("<script") == content.count('<script type="application/ld+json">') == 1
     assert_valid_html(response.content)
 
 

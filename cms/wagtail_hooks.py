@@ -1,0 +1,52 @@
+"""Admin customisation for site content: author snippets and the reviews-due report."""
+
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from cms.admin_views import ReviewsDueReportView
+from cms.models import Author, Promo
+
+
+class AuthorViewSet(SnippetViewSet):
+    model = Author
+    icon = "user"
+    menu_label = _("Authors")
+    list_display = ["name", "credentials"]
+    search_fields = ["name", "credentials"]
+    add_to_admin_menu = True
+    menu_order = 300
+
+
+class PromoViewSet(SnippetViewSet):
+    model = Promo
+    icon = "pick"
+    menu_label = _("Promotions")
+    list_display = ["title", "live", "go_live_at", "expire_at"]
+    add_to_admin_menu = True
+    menu_order = 310
+
+
+register_snippet(AuthorViewSet)
+register_snippet(PromoViewSet)
+
+
+@hooks.register("register_admin_urls")
+def register_review_report_urls():
+    view = ReviewsDueReportView
+    return [
+        path("reports/reviews-due/", view.as_view(), name="cms_reviews_due"),
+        path(
+            "reports/reviews-due/results/",
+            view.as_view(results_only=True),
+            name="cms_reviews_due_results",
+        ),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_review_report_menu_item():
+    return MenuItem(_("Reviews due"), reverse("cms_reviews_due"), icon_name="date", order=700)
