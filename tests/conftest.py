@@ -14,6 +14,9 @@ from django.db import connection
 from tests.services import ROOT, CeleryProcess, EmbeddedRedis, redis_client, skip_or_fail
 
 ARTIFACTS = ROOT / "test-artifacts"
+# Playwright's sync API keeps an event loop running in the test thread; Django's ORM
+# would otherwise refuse to run there. Test-only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
@@ -162,3 +165,26 @@ def chromium_path() -> str:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(browser):
+    context = browser.new_context(java_script_enabled=True)
+    page = context.new_page()
+    yield page
+    context.close()
