@@ -1,0 +1,41 @@
+"""Guard the API against query values that crash the layers beneath it.
+
+Wagtail's API answers an offset beyond the database's integer range, or a search term
+containing a NUL byte, with a 500 (the database driver raises). These are refused here
+with a 400 that says what is wrong, for v2 and v3 alike.
+"""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+MAX_OFFSET = 10**9
+INTEGER_PARAMS = ("offset", "limit")
+
+
+def _problem(request: HttpRequest) -> str | None:
+    for key, values in request.GET.lists():
+        for value in values:
+            if "\x00" in key or "\x00" in value:
+                return f"query parameter {key!r} contains a NUL byte"
+    for name in INTEGER_PARAMS:
+        value = request.GET.get(name)
+        if value is None:
+            continue
+        if not value.isdigit():
+            return f"{name} must be a non-negative integer"
+        if int(value) > MAX_OFFSET:
+            return f"{name} must be at most {MAX_OFFSET}"
+    return None
+
+
+class APIInputGuardMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            problem = _problem(request)
+            if problem:
+                return JsonResponse({"message": problem, "status": 400}, status=400)
+        return self.get_response(request)
