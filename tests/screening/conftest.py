@@ -37,3 +37,20 @@ def csrf_token(html: str) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     assert match, "the form has no CSRF token"
     return match.group(1)
+
+
+def cache_entries() -> dict[str, str]:
+    """Every key in this test's cache with its raw stored value, as text (table or Redis db)."""
+    from django.core.cache import caches
+    from django.db import connection
+
+    cache = caches["default"]
+    backend = type(cache).__name__
+    if backend == "DatabaseCache":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT cache_key, value FROM {cache._table}")  # noqa: S608
+            return {key: str(value) for key, value in cursor.fetchall()}
+    if backend == "RedisCache":
+        client = cache._cache.get_client()
+        return {key.decode(): repr(client.get(key)) for key in client.scan_iter(count=1000)}
+    pytest.fail(f"unexpected cache backend {backend}")
