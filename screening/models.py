@@ -260,6 +260,9 @@ class ScreeningOutcomeCount(models.Model):
     date = models.DateField(_("date"))
     count = models.PositiveIntegerField(_("count"), default=0)
 
+    # A count is not content: no "usage" entry for the screener, no write per submission.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("screener outcome count")
         verbose_name_plural = _("screener outcome counts")
