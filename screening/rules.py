@@ -52,7 +52,7 @@ def evaluate(item_urgencies: Mapping[str, str], answers: Sequence[str]) -> str:
     if not picked:
         raise InvalidAnswers(
             "no_answer",
-            str(_("Select each of the following that you have, or select “None of these”.")),
+            str(_("Select at least one answer. If you have none of them, select “None of these”.")),
         )
     if NONE_ANSWER in picked:
         if len(picked) > 1:

@@ -35,7 +35,8 @@ class ScreeningOutcomeCountViewSet(ModelViewSet):
     menu_hook = "register_reports_menu_item"
     list_display = ["date", "screener", "outcome", "count"]
     list_filter = {"screener": ["exact"], "outcome": ["exact"], "date": ["gte", "lte"]}
-    list_export = ["date", "screener", "outcome", "count"]
+    list_export = ["date", "screener", "get_outcome_display", "outcome", "count"]
+    export_headings = {"get_outcome_display": _("Outcome"), "outcome": _("Outcome code")}
     export_filename = "screener-outcomes"
     ordering = ["-date", "screener", "outcome"]
     copy_view_enabled = False

@@ -142,7 +142,9 @@ def test_submitting_nothing_shows_a_summary_linked_to_the_field(screener, browse
     summary = re.search(r'<div class="error-summary" role="alert".*?</div>', content, re.S).group(0)
     assert "There is a problem" in summary
     assert f'href="#answer-{first}"' in summary
-    assert "Select each of the following that you have, or select “None of these”." in summary
+    assert (
+        "Select at least one answer. If you have none of them, select “None of these”." in summary
+    )
     assert content.index("error-summary") < content.index("<form")
     assert 'aria-describedby="answers-hint answers-error"' in content
     assert '<p id="answers-error" class="error-message">' in content
