@@ -168,6 +168,16 @@ def test_body_size_is_limited(screener, client):
 
 
 @pytest.mark.django_db
+def test_the_trailing_slash_is_optional(screener, client):
+    response = client.post(
+        f"/api/screening/{screener.pk}/evaluate",
+        {"answers": ["none"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 200 and response.json()["outcome"] == "none"
+
+
+@pytest.mark.django_db
 def test_only_post_is_allowed(screener, client):
     response = client.get(url(screener.pk))
     assert response.status_code == 405
