@@ -3,6 +3,7 @@
 from django.contrib.auth import get_permission_codename
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -44,7 +45,7 @@ class ScreeningOutcomeCountViewSet(ModelViewSet):
     form_fields = ["count"]
     inspect_view_enabled = False
 
-    def get_permissions_to_register(self):
+    def get_permissions_to_register(self) -> QuerySet[Permission]:
         """Only "view" is grantable: it is the only thing anyone can do with a count."""
         content_type = ContentType.objects.get_for_model(self.model)
         return Permission.objects.filter(
