@@ -19,6 +19,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
+    path("feeds/", include("publishing.urls")),
 ]
 
 if settings.DEBUG:

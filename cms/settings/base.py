@@ -243,6 +243,10 @@ CORS_URLS_REGEX = r"^/(api|feeds)/.*$"
 CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS", "POST")
 REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
 
+# --- Feeds -----------------------------------------------------------------------
+# WebSub hubs pinged when a feed changes and announced in feed Link headers; none by default.
+WEBSUB_HUBS = env_list("WEBSUB_HUBS")
+
 # --- Security headers safe everywhere ------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
