@@ -47,6 +47,10 @@ def feeds_changed(keys: set[FeedKey]) -> None:
 
 @receiver(page_published)
 def on_page_published(sender, instance: Page, revision=None, **kwargs) -> None:
+    if not instance.live:
+        # Wagtail sends this when a first publish is only scheduled: no feed changes yet;
+        # the scheduled publish itself sends it again.
+        return
     keys = feed_keys_for_page(instance)
     keys |= previously_published_keys(instance, getattr(revision, "pk", None))
     feeds_changed(keys)

@@ -111,9 +111,15 @@ def previously_published_keys(page: Page, revision_id: int | None) -> set[FeedKe
 
 
 def enqueue_pings(topics: list[str]) -> None:
-    """Queue one ping task per configured hub (call after commit)."""
+    """Queue one ping task per configured hub (call after commit).
+
+    Never raises: a broker or hub problem must not fail, or slow down, a publish.
+    """
     for hub in settings.WEBSUB_HUBS:
-        ping_hub.delay(hub, topics)
+        try:
+            ping_hub.delay(hub, topics)
+        except Exception:  # noqa: BLE001 - logged; the publish has already committed
+            logger.exception("could not queue the WebSub ping to %s", hub)
 
 
 @shared_task(
