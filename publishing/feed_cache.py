@@ -2,10 +2,10 @@
 
 A feed is rebuilt only when its content may have changed: every publish, unpublish,
 move, deletion or privacy change replaces one *generation* token (after the
-transaction commits), and every cache key contains the token, so one write
-invalidates every feed at once without having to know which keys exist. Expiry needs
-no event at all: a build records the first ``expire_at`` among its pages and is not
-served past that instant.
+transaction commits), and a stored feed is served only in the generation it was
+built in, so one write invalidates every feed at once without knowing which keys
+exist. Expiry needs no event at all: a build records the first ``expire_at`` among
+its pages and is not served past that instant.
 """
 
 from __future__ import annotations
@@ -39,15 +39,19 @@ class RenderedFeed:
     valid_until: float | None
     #: This document's own absolute URL (the WebSub topic on page 1).
     self_url: str
+    #: The generation it was built in; any other generation means it may be stale.
+    generation: str
 
 
 def generation() -> str:
     """The current generation token (created on first use)."""
     value = cache.get(GENERATION_KEY)
-    if value is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        value = cache.get(GENERATION_KEY)
-    return value or ""
+    return value or _new_generation()
+
+
+def _new_generation() -> str:
+    cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    return cache.get(GENERATION_KEY) or ""
 
 
 def invalidate_feeds() -> None:
@@ -62,11 +66,21 @@ def _key(*parts: object) -> str:
 
 
 def get_feed(key: FeedKey, fmt: str, page: int, request: HttpRequest) -> RenderedFeed:
-    """The feed from the cache, built and stored when missing or past its validity."""
+    """The feed from the cache, built and stored when missing, stale or past its validity.
+
+    One cache round trip on a hit: the generation token and the stored feed are read
+    together, and the feed is current only if it was built in this generation.
+    """
     hubs = ",".join(settings.WEBSUB_HUBS)
-    cache_key = _key(generation(), hubs, key.cache_id(), fmt, page)
-    cached: RenderedFeed | None = cache.get(cache_key)
-    if cached is not None and (cached.valid_until is None or cached.valid_until > time.time()):
+    cache_key = _key(hubs, key.cache_id(), fmt, page)
+    found = cache.get_many([GENERATION_KEY, cache_key])
+    current = found.get(GENERATION_KEY) or _new_generation()
+    cached: RenderedFeed | None = found.get(cache_key)
+    if (
+        cached is not None
+        and cached.generation == current
+        and (cached.valid_until is None or cached.valid_until > time.time())
+    ):
         return cached
 
     data = build_feed(key, page)
@@ -79,6 +93,7 @@ def get_feed(key: FeedKey, fmt: str, page: int, request: HttpRequest) -> Rendere
         last_modified=_last_modified(key, fmt, page, etag, data.updated.timestamp()),
         valid_until=data.valid_until.timestamp() if data.valid_until else None,
         self_url=data.url(fmt, page),
+        generation=current,
     )
     timeout = CACHE_TIMEOUT
     if rendered.valid_until is not None:

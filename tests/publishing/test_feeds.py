@@ -322,7 +322,7 @@ def test_queries_per_feed_build_do_not_grow_with_items(seed, client, monkeypatch
     with CaptureQueriesContext(connection) as queries:
         client.get("/feeds/blog/atom/")
     sql = [q["sql"] for q in queries.captured_queries]
-    assert sql and all("cms_cache" in statement for statement in sql), sql
+    assert len(sql) <= 1 and all("cms_cache" in statement for statement in sql), sql
 
 
 @pytest.mark.django_db
