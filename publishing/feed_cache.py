@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -28,6 +30,11 @@ logger = logging.getLogger(__name__)
 GENERATION_KEY = "feeds:generation"
 #: Longest a rendered feed stays cached without any change (it is rebuilt on change).
 CACHE_TIMEOUT = 24 * 3600
+#: Feeds each process keeps in memory (checked against the shared generation on use).
+LOCAL_ENTRIES = 64
+
+_local: OrderedDict[str, RenderedFeed] = OrderedDict()
+_local_lock = threading.Lock()
 
 
 @dataclass
@@ -65,23 +72,31 @@ def _key(*parts: object) -> str:
     return f"feeds:{digest}"
 
 
+def _current(feed: RenderedFeed | None, current: str) -> bool:
+    return (
+        feed is not None
+        and feed.generation == current
+        and (feed.valid_until is None or feed.valid_until > time.time())
+    )
+
+
 def get_feed(key: FeedKey, fmt: str, page: int, request: HttpRequest) -> RenderedFeed:
     """The feed from the cache, built and stored when missing, stale or past its validity.
 
-    One cache round trip on a hit: the generation token and the stored feed are read
-    together, and the feed is current only if it was built in this generation.
+    A hit costs one small cache read (the generation token): each process also keeps
+    the feeds it served last, and those are current only if built in this generation.
     """
     hubs = ",".join(settings.WEBSUB_HUBS)
     cache_key = _key(hubs, key.cache_id(), fmt, page)
-    found = cache.get_many([GENERATION_KEY, cache_key])
-    current = found.get(GENERATION_KEY) or _new_generation()
-    cached: RenderedFeed | None = found.get(cache_key)
-    if (
-        cached is not None
-        and cached.generation == current
-        and (cached.valid_until is None or cached.valid_until > time.time())
-    ):
-        return cached
+    current = generation()
+    with _local_lock:
+        local = _local.get(cache_key)
+    if _current(local, current):
+        return local
+    shared: RenderedFeed | None = cache.get(cache_key)
+    if _current(shared, current):
+        _remember(cache_key, shared)
+        return shared
 
     data = build_feed(key, page)
     body = render_feed(data, fmt, request)
@@ -99,7 +114,16 @@ def get_feed(key: FeedKey, fmt: str, page: int, request: HttpRequest) -> Rendere
     if rendered.valid_until is not None:
         timeout = max(1, min(timeout, math.ceil(rendered.valid_until - time.time())))
     cache.set(cache_key, rendered, timeout=timeout)
+    _remember(cache_key, rendered)
     return rendered
+
+
+def _remember(cache_key: str, feed: RenderedFeed) -> None:
+    with _local_lock:
+        _local[cache_key] = feed
+        _local.move_to_end(cache_key)
+        while len(_local) > LOCAL_ENTRIES:
+            _local.popitem(last=False)
 
 
 def _last_modified(key: FeedKey, fmt: str, page: int, etag: str, newest: float) -> int:

@@ -38,8 +38,9 @@ from cms.models import (
     HomePage,
 )
 
-#: Items per feed document; older items are on archive pages (``?page=2`` ...).
-PAGE_SIZE = 20
+#: Items per feed document, as on the blog's own listing pages (and WordPress's default);
+#: older items are on archive pages (``?page=2`` ...).
+PAGE_SIZE = 10
 FORMATS = ("rss", "atom", "json")
 KINDS = ("blog", "tag", "author", "events")
 CONTENT_TYPES = {
