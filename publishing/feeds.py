@@ -42,7 +42,6 @@ from cms.models import (
 #: older items are on archive pages (``?page=2`` ...).
 PAGE_SIZE = 10
 FORMATS = ("rss", "atom", "json")
-KINDS = ("blog", "tag", "author", "events")
 CONTENT_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
@@ -353,12 +352,11 @@ class _SyndicationFeed(Feed):
     """Maps :class:`FeedData` onto Django's ``Feed``; used through :func:`render_feed`."""
 
     fmt = "atom"
+    language = settings.LANGUAGE_CODE
 
     def __init__(self, data: FeedData) -> None:
         super().__init__()
         self.data = data
-
-    language = settings.LANGUAGE_CODE
 
     def get_object(self, request, *args, **kwargs) -> FeedData:
         return self.data
