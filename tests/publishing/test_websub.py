@@ -200,3 +200,14 @@ def test_real_worker_publish_is_not_blocked_by_a_dead_hub(
     make_post(seed["blog"], "Published anyway", dt.date(2024, 1, 1), pan)
     assert "Published anyway" in item_titles(client.get("/feeds/blog/rss/"))
     wait_until(lambda: "Retry in" in worker.output(), 60, what="the worker to schedule a retry")
+
+
+@pytest.mark.django_db
+def test_deleting_a_live_post_removes_it_and_pings(seed, hub, on_commit, client):
+    pan = Author.objects.get(slug="dr-pan")
+    post = on_commit(make_post, seed["blog"], "Soon deleted", dt.date(2024, 1, 1), pan)
+    assert "Soon deleted" in item_titles(client.get("/feeds/blog/author/dr-pan/rss/"))
+    hub.pings.clear()
+    on_commit(post.delete)
+    assert hub.topics() == topics("blog", "blog/author/dr-pan")
+    assert "Soon deleted" not in item_titles(client.get("/feeds/blog/author/dr-pan/rss/"))
