@@ -86,18 +86,27 @@ def sanitize(html: str) -> str:
     )
 
 
-def page_content(page: Page) -> PageContent:
-    """Describe ``page`` (any of our page types) for output outside the site."""
+def page_content(
+    page: Page, *, cache_object: object | None = None, parent_url: str | None = None
+) -> PageContent:
+    """Describe ``page`` (any of our page types) for output outside the site.
+
+    Callers describing many pages at once (feeds) pass one ``cache_object`` so the
+    site root paths are looked up once, and the parent's URL when they know it, so
+    the cost per page stays free of extra queries.
+    """
     page = page.specific
-    url = page.full_url or ""
+    url = page.get_full_url(cache_object) or ""
     base_url = url or ""
+    if parent_url is None and hasattr(page, "post_authors"):
+        parent_url = page.get_parent().get_full_url(cache_object) or ""
     body = render_to_string("includes/page_content.html", {"page": page})
     html = sanitize(absolutize(body, base_url)).strip()
     authors = [
         Author(
             name=author.name,
             credentials=author.credentials,
-            url=urljoin(page.get_parent().full_url or "", f"?author={author.slug}"),
+            url=urljoin(parent_url or "", f"?author={author.slug}"),
         )
         for author in getattr(page, "author_list", [])
     ]

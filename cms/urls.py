@@ -22,6 +22,7 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
     path("search/", views.search, name="search"),
+    path("feeds/", include("publishing.urls")),
 ]
 
 if settings.DEBUG:

@@ -5,3 +5,6 @@ class PublishingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "publishing"
     verbose_name = "Publishing"
+
+    def ready(self) -> None:
+        from . import feed_signals  # noqa: F401 - feed cache invalidation and WebSub pings

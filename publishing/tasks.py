@@ -6,6 +6,7 @@ from celery import shared_task
 from django.core.cache import cache
 
 from cms.views import BEAT_TICK_CACHE_KEY
+from publishing.websub import ping_hub  # noqa: F401 - WebSub hub pings
 
 
 @shared_task(ignore_result=True)

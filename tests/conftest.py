@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
@@ -114,6 +115,9 @@ def _drop_broker_connections(app) -> None:
     if app._pool is not None:
         app._pool.force_close_all()
     app._after_fork()
+    # kombu keeps producer pools per broker URL process-wide; a pool over the connections
+    # just closed would fail the next test's send with "Acquire on closed pool".
+    kombu.pools.reset()
 
 
 @pytest.fixture

@@ -120,6 +120,9 @@ class BlogPostPage(ExpiryAwareMixin, HealthReviewMixin, Page):
 
     @property
     def author_list(self) -> list[Author]:
+        # Lists and feeds prefetch ``post_authors__author``: use it rather than a query per post.
+        if "post_authors" in getattr(self, "_prefetched_objects_cache", {}):
+            return [item.author for item in self.post_authors.all()]
         return [item.author for item in self.post_authors.select_related("author__photo")]
 
 

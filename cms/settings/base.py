@@ -261,6 +261,10 @@ CORS_URLS_REGEX = r"^/(api|feeds)/.*$"
 CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS", "POST")
 REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
 
+# --- Feeds -----------------------------------------------------------------------
+# WebSub hubs pinged when a feed changes and announced in feed Link headers; none by default.
+WEBSUB_HUBS = env_list("WEBSUB_HUBS")
+
 # --- Security headers safe everywhere ------------------------------------------------
 # Reader pages run no script at all; JSON-LD is data, not script, so CSP allows it. The
 # admin and the API's interactive docs bring their own scripts and are left to Wagtail.

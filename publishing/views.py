@@ -1,0 +1,50 @@
+"""The feed endpoints: cached bodies, conditional GET, WebSub discovery headers."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+from .feed_cache import get_feed
+from .feeds import FeedKey, FeedNotFound
+
+#: Partners and hubs revalidate every time (cheap: ETag/Last-Modified give a 304),
+#: so a change is visible to them the moment it is published.
+CACHE_CONTROL = "public, max-age=0, must-revalidate"
+
+
+@require_safe
+def feed(request: HttpRequest, kind: str, fmt: str, slug: str = "") -> HttpResponse:
+    """Serve one feed page; ``?page=N`` selects an older archive page."""
+    raw_page = request.GET.get("page", "1")
+    if not raw_page.isdigit() or int(raw_page) < 1:
+        return JsonResponse(
+            {"error": str(_("“page” must be a whole number of 1 or more.")), "page": raw_page},
+            status=400,
+        )
+    page = int(raw_page)
+    key = FeedKey(kind, slug)
+    try:
+        rendered = get_feed(key, fmt, page, request)
+    except FeedNotFound as exc:
+        return JsonResponse({"error": str(exc)}, status=404)
+
+    response = HttpResponse(rendered.body, content_type=rendered.content_type)
+    response["ETag"] = rendered.etag
+    response["Last-Modified"] = http_date(rendered.last_modified)
+    response["Cache-Control"] = CACHE_CONTROL
+    response["Link"] = link_header(rendered.self_url, page)
+    return get_conditional_response(
+        request, etag=rendered.etag, last_modified=rendered.last_modified, response=response
+    )
+
+
+def link_header(self_url: str, page: int) -> str:
+    """WebSub discovery: each hub, and exactly one ``rel="self"`` (the topic of this format)."""
+    links = [f'<{hub}>; rel="hub"' for hub in settings.WEBSUB_HUBS] if page == 1 else []
+    links.append(f'<{self_url}>; rel="self"')
+    return ", ".join(links)
