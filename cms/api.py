@@ -12,10 +12,11 @@ from wagtail.models import Page
 class StrictQueryMixin:
     """Turn bad query values that Wagtail lets through into 400s instead of 500s."""
 
-    def check_query_parameters(self, queryset):
-        super().check_query_parameters(queryset)
-        operator = self.request.GET.get("search_operator")
-        if operator is not None and operator not in {"and", "or"}:
+    def initial(self, request, *args, **kwargs):
+        # ``initial`` runs before list, detail and find views alike.
+        super().initial(request, *args, **kwargs)
+        operator = request.GET.get("search_operator")
+        if operator is not None and operator.lower() not in {"and", "or"}:
             raise BadRequestError("search_operator must be 'and' or 'or'")
 
 

@@ -18,9 +18,13 @@ from wagtail.api.v3.urls import api as api_v3
 SCHEMA = schemathesis.openapi.from_dict(
     json.loads(json.dumps(api_v3.get_openapi_schema(path_prefix="/api/v3/"), cls=DjangoJSONEncoder))
 )
+# Derandomised: CI runs the same examples every time, so a failure is reproducible
+# and a green run is not luck. New inputs come from widening the strategies.
 FUZZ_SETTINGS = settings(
     max_examples=25,
     deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
@@ -113,6 +117,8 @@ VALUES = st.one_of(
 @settings(
     max_examples=150,
     deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_v2_never_errors(client, seed, params, endpoint):
@@ -147,6 +153,7 @@ def test_v3_snippet_routes_never_error(client, seed, path):
         ("/api/v2/pages/?offset=-1", "offset must be a non-negative integer"),
         ("/api/v3/pages/?search=%00", "query parameter 'search' contains a NUL byte"),
         ("/api/v2/pages/?search=a&search_operator=xor", "search_operator must be 'and' or 'or'"),
+        ("/api/v2/pages/6/?search=a&search_operator=0", "search_operator must be 'and' or 'or'"),
         ("/api/v2/pages/find/?id=abc", "id must be a positive integer"),
     ],
 )
