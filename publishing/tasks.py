@@ -12,3 +12,11 @@ from cms.views import BEAT_TICK_CACHE_KEY
 def beat_tick() -> None:
     """Record that beat is alive, so /healthz can report the age of its last tick."""
     cache.set(BEAT_TICK_CACHE_KEY, time.time(), timeout=None)
+
+
+# The scheduler's tasks live in their own module; importing registers them.
+from publishing.scheduler_tasks import (  # noqa: E402, F401
+    expire_scheduled_object,
+    publish_scheduled_revision,
+    scheduler_sweep,
+)

@@ -215,6 +215,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Proves beat is alive to /healthz (its age is reported there).
     "beat-tick": {"task": "publishing.tasks.beat_tick", "schedule": 10.0},
+    # Scheduler: arms publishes/expiries due within a minute, re-arms lost ones (issue 3).
+    "scheduler-sweep": {
+        "task": "publishing.scheduler_tasks.scheduler_sweep",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
 }
 
 # Wagtail 8 runs reference-index and file clean-up work through django-tasks. We run it
