@@ -379,7 +379,9 @@ def _claim_markers(keys_ttls: list[tuple[str, float]]) -> list[bool]:
     """
     from cms.celery import app
 
-    if app.conf.task_always_eager or not app.conf.broker_url.startswith(("redis", "unix")):
+    if app.conf.task_always_eager:
+        return [True] * len(keys_ttls)  # tasks run inline: there is no queue to de-duplicate
+    if not app.conf.broker_url.startswith(("redis", "unix")):
         return [cache.add(key, 1, timeout=max(1, int(ttl) + 1)) for key, ttl in keys_ttls]
     pipe = _redis_for(app.conf.broker_url).pipeline(transaction=False)
     for key, ttl in keys_ttls:
