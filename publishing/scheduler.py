@@ -38,14 +38,14 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
-from wagtail.actions.publish_page_revision import PublishPageRevisionAction
-from wagtail.actions.publish_revision import PublishRevisionAction
 from wagtail.log_actions import registry as log_registry
 from wagtail.models import DraftStateMixin, Page, Revision
+from wagtail.permissions import policy_registry
 
 from cms.views import BEAT_TICK_CACHE_KEY
 from publishing.models import ScheduleIssue
@@ -117,18 +117,25 @@ def _scheduling_user(revision: Revision, obj: models.Model):
 
 
 def _publish_problem(revision: Revision, obj: models.Model, now: dt.datetime) -> str | None:
-    """Why this scheduled revision must not go live, or None. A problem is final."""
-    expire_at = getattr(obj, "expire_at", None)
+    """Why this scheduled revision must not go live, or None. A problem is final.
+
+    ``obj`` is the live row (not the revision's content, which Wagtail's action builds
+    itself): the content's expiry comes from the revision JSON, cheaply.
+    """
+    expire_at = revision.content.get("expire_at")
+    if isinstance(expire_at, str):
+        expire_at = parse_datetime(expire_at)
     if expire_at and expire_at <= now:
         return str(_("it would go live already expired (expiry %(at)s)")) % {
             "at": expire_at.isoformat()
         }
     user = _scheduling_user(revision, obj)
     if user is not None:
-        action_class = PublishPageRevisionAction if isinstance(obj, Page) else PublishRevisionAction
-        try:
-            action_class(revision, user=user).check()
-        except PermissionDenied:
+        if isinstance(obj, Page):
+            allowed = obj.permissions_for_user(user).can_publish()
+        else:
+            allowed = policy_registry.get(obj).user_has_permission(user, "publish")
+        if not allowed:
             return str(_("%(user)s, who scheduled it, may no longer publish it")) % {
                 "user": user.get_username()
             }
@@ -223,12 +230,12 @@ def publish_due_revision(revision_id: int, now: dt.datetime | None = None) -> Ou
     try:
         with transaction.atomic():
             # Object row first, then the revision: every scheduler path locks in this order.
-            locked = list(
+            obj = (
                 base_model._default_manager.select_for_update(skip_locked=True)
                 .filter(pk=object_id)
-                .values_list("pk", flat=True)
+                .first()
             )
-            if not locked:
+            if obj is None:
                 return Outcome.BUSY
             revision = (
                 Revision.objects.select_for_update()
@@ -237,7 +244,6 @@ def publish_due_revision(revision_id: int, now: dt.datetime | None = None) -> Ou
             )
             if revision is None:
                 return Outcome.NOTHING  # published, cancelled or rescheduled meanwhile
-            obj = revision.as_object()
             problem = _publish_problem(revision, obj, now)
             if problem:
                 # Final: cancel the schedule (Wagtail logs "wagtail.schedule.cancel").
@@ -387,6 +393,24 @@ def _claim_markers(keys_ttls: list[tuple[str, float]]) -> list[bool]:
     for key, ttl in keys_ttls:
         pipe.set(key, 1, nx=True, px=max(1, int(ttl * 1000)))
     return [bool(result) for result in pipe.execute()]
+
+
+def forget_armed() -> int:
+    """Drop every "armed" marker, so the next sweep arms everything due soon again.
+
+    Called when a worker starts: a worker that died took its in-memory ETA tasks with it,
+    and a new one should not wait for their markers to expire. Duplicates this causes for
+    tasks other live workers still hold are harmless: the claim re-checks.
+    """
+    from cms.celery import app
+
+    if app.conf.task_always_eager or not app.conf.broker_url.startswith(("redis", "unix")):
+        return 0
+    client = _redis_for(app.conf.broker_url)
+    keys = list(client.scan_iter(match=f"{MARKER_PREFIX}:*", count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
+    return len(keys)
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:

@@ -7,6 +7,7 @@ duplicate delivery (Redis re-delivery, a re-armed wake-up, a retry) does nothing
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.db import DatabaseError
 
 from cms.celery import app  # noqa: F401 - the sweep reads app.conf through this module
@@ -41,3 +42,14 @@ def expire_scheduled_object(content_type_id: int, object_id: str) -> str:
 def scheduler_sweep() -> dict:
     """Beat's frequent tick: arm what is due soon, re-arm what was lost, record the tick."""
     return scheduler.sweep()
+
+
+@worker_ready.connect
+def _rearm_after_worker_start(**kwargs) -> None:
+    """A (re)started worker holds no ETA tasks: let the next sweep re-arm what is due soon."""
+    try:
+        dropped = scheduler.forget_armed()
+    except Exception:  # noqa: BLE001 - the markers also expire on their own
+        logger.exception("could not reset the scheduler's armed markers")
+        return
+    logger.info("worker ready: %d armed scheduler markers reset", dropped)
