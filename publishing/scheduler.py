@@ -195,7 +195,8 @@ def _resolve_issues(action: str, object_id: str, revision_id: int | None = None)
     issues = ScheduleIssue.objects.filter(action=action, object_id=object_id, resolved=False)
     if revision_id is not None:
         issues = issues.filter(revision_id=revision_id)
-    issues.update(resolved=True)
+    if issues.exists():  # the common case writes nothing
+        issues.update(resolved=True)
 
 
 # --- the claim paths --------------------------------------------------------------------
@@ -253,6 +254,8 @@ def publish_due_revision(revision_id: int, now: dt.datetime | None = None) -> Ou
                 revision.publish(
                     log_action="wagtail.publish.scheduled", skip_permission_checks=True
                 )
+                # Inside the claim: on SQLite a separate write would queue for the lock again.
+                _resolve_issues("publish", object_id, revision_id)
     except DatabaseError:
         raise  # transient (lock timeout, deadlock victim, lost connection): the task retries
     except Exception as exc:  # noqa: BLE001 - one bad item must never stop the others
@@ -265,7 +268,6 @@ def publish_due_revision(revision_id: int, now: dt.datetime | None = None) -> Ou
         logger.warning("scheduled publish of revision %s skipped: %s", revision_id, problem)
         _record_issue("publish", reason=problem, final=True, **issue_key)
         return Outcome.SKIPPED
-    _resolve_issues("publish", object_id, revision_id)
     logger.info(
         "scheduled publish of %r (revision %s) due %s done %.3fs late",
         hint["object_str"],
@@ -308,6 +310,7 @@ def expire_due_object(
             obj.unpublish(set_expired=True, log_action="wagtail.unpublish.scheduled")
             for pk, when in later:
                 Revision.objects.filter(pk=pk).update(approved_go_live_at=when)
+            _resolve_issues("expire", object_id)
             title = str(obj)
     except DatabaseError:
         raise
@@ -324,7 +327,6 @@ def expire_due_object(
             final=False,
         )
         return Outcome.FAILED
-    _resolve_issues("expire", object_id)
     logger.info("scheduled expiry of %r (%s %s) done", title, base_model.__name__, object_id)
     return Outcome.EXPIRED
 
