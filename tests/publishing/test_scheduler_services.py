@@ -124,3 +124,28 @@ def test_redis_restart_with_an_empty_queue_loses_nothing(
         assert max(lateness) < 30, lateness
     finally:
         own_redis.stop()
+
+
+def test_two_workers_share_a_release_and_publish_each_page_once(seed, celery_processes):
+    now = timezone.now()
+    instant = now + dt.timedelta(seconds=10)
+    pairs = schedule_posts(seed["blog"], [instant] * 20, "Release")
+    celery_processes("worker")
+    celery_processes("worker")
+    celery_processes("beat")
+    wait_until(lambda: live_count(pairs) == len(pairs), 120, what="the whole release")
+    assert_published_once(pairs)
+
+
+def test_items_that_fell_due_while_beat_was_down_go_live_when_it_returns(seed, celery_processes):
+    now = timezone.now()
+    due = now + dt.timedelta(seconds=5)
+    pairs = schedule_posts(seed["blog"], [due] * 3, "Beat down")
+    celery_processes("worker")
+    wait_until(
+        lambda: timezone.now() > due + dt.timedelta(seconds=3), 30, what="the items to be overdue"
+    )
+    assert live_count(pairs) == 0  # nothing publishes without a wake-up (and no cron)
+    celery_processes("beat")
+    wait_until(lambda: live_count(pairs) == len(pairs), 60, what="beat to catch up")
+    assert_published_once(pairs)
