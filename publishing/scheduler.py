@@ -295,7 +295,8 @@ def expire_due_object(
             if obj is None:
                 return Outcome.NOTHING  # already expired, re-scheduled, or busy elsewhere
             revisions = Revision.objects.filter(
-                base_content_type_id=content_type_id, object_id=object_id
+                base_content_type=ContentType.objects.get_for_model(base_model),
+                object_id=object_id,
             )
             if revisions.filter(approved_go_live_at__lte=now).exists():
                 # A due update may move the expiry: publish it first; the sweep comes back.

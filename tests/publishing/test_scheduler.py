@@ -509,3 +509,23 @@ def test_scheduled_report_shows_problems(seed, client, admin_user):
         client.force_login(admin_user)  # a session made at the real time has expired by 2030
         content = client.get("/admin/reports/scheduled/").content.decode()
     assert "Problems" in content and "Skipped:" in content and "Arrives expired" in content
+
+
+@pytest.mark.django_db
+def test_due_update_that_moves_the_expiry_is_published_before_the_old_expiry(seed):
+    with freeze_time(T0):
+        post = make_post(seed["blog"], "Extended", dt.date(2030, 1, 1), Author.objects.first())
+        post.expire_at = T0 + dt.timedelta(hours=1)
+        post.save_revision().publish()
+        post.refresh_from_db()
+        post.title = "Extended for a week"
+        post.go_live_at = T0 + dt.timedelta(hours=1)
+        post.expire_at = T0 + dt.timedelta(days=7)
+        post.save_revision().publish()
+    with freeze_time(T0 + dt.timedelta(hours=1, seconds=1)):
+        counts = scheduler.run_due_now()
+    assert counts == {"deferred": 1, "published": 1, "nothing to do": 1}
+    post.refresh_from_db()
+    assert post.live and post.title == "Extended for a week"
+    assert post.expire_at == T0 + dt.timedelta(days=7)
+    assert not scheduled_logs(post, "wagtail.unpublish.scheduled").exists()
