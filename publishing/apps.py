@@ -7,4 +7,8 @@ class PublishingConfig(AppConfig):
     verbose_name = "Publishing"
 
     def ready(self) -> None:
+        from publishing import scheduler_signals
+
         from . import feed_signals  # noqa: F401 - feed cache invalidation and WebSub pings
+
+        scheduler_signals.connect()

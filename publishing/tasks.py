@@ -13,3 +13,11 @@ from publishing.websub import ping_hub  # noqa: F401 - WebSub hub pings
 def beat_tick() -> None:
     """Record that beat is alive, so /healthz can report the age of its last tick."""
     cache.set(BEAT_TICK_CACHE_KEY, time.time(), timeout=None)
+
+
+# The scheduler's tasks live in their own module; importing registers them.
+from publishing.scheduler_tasks import (  # noqa: E402, F401
+    expire_scheduled_object,
+    publish_scheduled_revision,
+    scheduler_sweep,
+)

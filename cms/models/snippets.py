@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, PageChooserPanel
+from wagtail.admin.panels import FieldPanel, PageChooserPanel, PublishingPanel
 from wagtail.fields import RichTextField
 from wagtail.models import DraftStateMixin, PreviewableMixin, RevisionMixin
 from wagtail.search import index
@@ -69,6 +69,8 @@ class Promo(DraftStateMixin, RevisionMixin, PreviewableMixin, models.Model):
         FieldPanel("text"),
         PageChooserPanel("link_page"),
         FieldPanel("link_url"),
+        # Go-live and expiry times: a campaign starts and ends on its own.
+        PublishingPanel(),
     ]
 
     class Meta:

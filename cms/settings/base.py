@@ -105,6 +105,7 @@ AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"  # counts in the shared cache, no extra tables
 
 ROOT_URLCONF = "cms.urls"
@@ -233,6 +234,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Proves beat is alive to /healthz (its age is reported there).
     "beat-tick": {"task": "publishing.tasks.beat_tick", "schedule": 10.0},
+    # Scheduler: arms publishes/expiries due within a minute, re-arms lost ones (issue 3).
+    "scheduler-sweep": {
+        "task": "publishing.scheduler_tasks.scheduler_sweep",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
 }
 
 # Wagtail 8 runs reference-index and file clean-up work through django-tasks. We run it

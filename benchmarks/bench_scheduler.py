@@ -1,0 +1,398 @@
+"""Scheduler lateness: real worker + beat, after kill -9 and Redis restart, versus cron.
+
+``python -m benchmarks scheduler``. Runs in a child process with a database of its own (a
+temporary SQLite file, or a PostgreSQL database it creates and drops when DATABASE_URL
+points at PostgreSQL) and its own Redis: the embedded binary, or, when REDIS_URL is set,
+database BENCH_REDIS_DB (default 13) for the broker and BENCH_REDIS_CACHE_DB (default 12)
+for the cache. The crash scenario always restarts a Redis server of its own, never a
+shared one. Lateness = the time the page went live (``first/last_published_at``) minus
+its scheduled time.
+
+Scenarios (N items each, default 500; BENCH_SCHEDULER_ITEMS overrides):
+* spread:  first publishes spread over SPREAD seconds, worker + beat running.
+* crash:   scheduled updates of the same pages, worker kill -9 and Redis restart midway.
+* cron:    Wagtail's own ``publish_scheduled`` run once at a minute tick, items due over
+           the previous minute (the best cron set-up), on the same pages.
+* burst:   N updates due at one instant: time until the last is live.
+
+BENCH_SCHEDULER_SCENARIOS=spread,crash picks scenarios; BENCH_SCHEDULER_SPREAD sets the
+spread in seconds (default 60).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ITEMS = int(os.environ.get("BENCH_SCHEDULER_ITEMS", "500"))
+SPREAD = float(os.environ.get("BENCH_SCHEDULER_SPREAD", "60"))
+SCENARIOS = os.environ.get("BENCH_SCHEDULER_SCENARIOS", "spread,crash,cron,burst").split(",")
+DEADLINE = 240  # seconds to wait for a scenario's last item before giving up on it
+
+
+def run() -> None:
+    """Parent: give the child its own database and settings, then let it print the table."""
+    with tempfile.TemporaryDirectory(prefix="bench-scheduler-") as tmp:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "cms.settings.test",
+            "RUN_DIR": tmp,
+            "LOG_LEVEL": "WARNING",
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+        }
+        database_url = os.environ.get("DATABASE_URL", "")
+        dropper = None
+        if database_url.startswith(("postgres://", "postgresql://")):
+            name = f"bench_scheduler_{os.getpid()}"
+            env["DATABASE_URL"], dropper = _create_postgres_database(database_url, name)
+        else:
+            env["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        try:
+            subprocess.run(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "benchmarks.bench_scheduler", "--child"],
+                env=env,
+                check=True,
+                timeout=900,
+            )
+        finally:
+            if dropper:
+                dropper()
+
+
+def _create_postgres_database(url: str, name: str):
+    import psycopg
+
+    parts = urlsplit(url)
+    admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, "")), drop
+
+
+# --- the child ---------------------------------------------------------------------------
+
+
+def _child() -> None:
+    import django
+
+    redis_url = os.environ.get("REDIS_URL", "")
+    if redis_url:
+        from cms.settings.base import redis_db_url
+
+        os.environ["REDIS_CACHE_URL"] = redis_db_url(
+            redis_url, int(os.environ.get("BENCH_REDIS_CACHE_DB", "12"))
+        )
+    django.setup()
+
+    from django.core.management import call_command
+
+    from tests.services import EmbeddedRedis, redis_client
+
+    run_dir = Path(os.environ["RUN_DIR"])
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the child
+    call_command("migrate", verbosity=0, stdout=devnull)
+    call_command("load_seed_content", stdout=devnull)
+
+    servers: list[EmbeddedRedis] = []
+    if redis_url:
+        from cms.settings.base import redis_db_url
+
+        broker = redis_db_url(redis_url, int(os.environ.get("BENCH_REDIS_DB", "13")))
+        redis_client(broker).flushdb()
+        redis_client(os.environ["REDIS_CACHE_URL"]).flushdb()
+        mode = "PostgreSQL + Redis" if "postgres" in os.environ["DATABASE_URL"] else "Redis"
+    else:
+        server = EmbeddedRedis(run_dir / "redis")
+        server.start(persist=False)
+        servers.append(server)
+        broker = server.url
+        mode = "embedded (SQLite + embedded Redis)"
+
+    rows = []
+    try:
+        pages = _create_pages(ITEMS)
+        scenarios = {
+            "spread": lambda: _spread(pages, broker, run_dir),
+            "crash": lambda: _crash(pages, run_dir),
+            "cron": lambda: _cron(pages),
+            "burst": lambda: _burst(pages, broker, run_dir),
+        }
+        for name in SCENARIOS:
+            rows.append(scenarios[name]())
+    finally:
+        for server in servers:
+            server.stop()
+
+    from benchmarks.common import print_table
+
+    cron_max = next((row[6] for row in rows if row[0].startswith("cron")), 0.0)
+
+    print(
+        f"mode: {mode}; {ITEMS} items; spread over {SPREAD:.0f} s;"
+        f" worker concurrency {_concurrency()}\n"
+    )
+    print_table(
+        ["scenario", "items", "live", "once", "p50 s", "p99 s", "max s", "max / cron max"],
+        [row[:-1] + [row[6] / cron_max if cron_max else "-"] for row in rows],
+    )
+    print(
+        "\nlateness = live time - scheduled time. burst: 'max' is the time from the instant"
+        " until the last item was live. cron = Wagtail's publish_scheduled at a minute tick."
+    )
+
+
+def _create_pages(count: int) -> list[int]:
+    from cms.models import Author, BlogIndexPage, BlogPostAuthor, BlogPostPage
+
+    blog = BlogIndexPage.objects.get()
+    author = Author.objects.first()
+    started = time.monotonic()
+    pks = []
+    for i in range(count):
+        post = BlogPostPage(
+            title=f"Bench post {i}", date=dt.date(2030, 1, 1), summary="Bench", live=False
+        )
+        post.post_authors = [BlogPostAuthor(author=author)]
+        blog.add_child(instance=post)
+        pks.append(post.pk)
+    print(f"created {count} pages in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return pks
+
+
+def _schedule(pages: list[int], times: list[dt.datetime], label: str) -> list[tuple[int, int]]:
+    """A new revision per page, scheduled at ``times``, as ``revision.publish()`` leaves it.
+
+    Bulk-inserted (content copied from the page with a new title and ``go_live_at``) so
+    that preparing 500 schedules takes seconds, not most of the benchmark's time budget.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import transaction
+    from django.utils import timezone
+    from wagtail.models import Page, Revision
+
+    from cms.models import BlogPostPage
+
+    started = time.monotonic()
+    base_type = ContentType.objects.get_for_model(Page)
+    post_type = ContentType.objects.get_for_model(BlogPostPage)
+    posts = BlogPostPage.objects.in_bulk(pages)
+    revisions = []
+    for pk, when in zip(pages, times, strict=True):
+        post = posts[pk]
+        post.title = f"{post.title.split(' #')[0]} #{label}"
+        post.go_live_at = when
+        revisions.append(
+            Revision(
+                content_type=post_type,
+                base_content_type=base_type,
+                object_id=str(pk),
+                created_at=timezone.now(),
+                object_str=post.title,
+                content=post.serializable_data(),
+                approved_go_live_at=when,
+            )
+        )
+    with transaction.atomic():
+        Revision.objects.filter(object_id__in=[str(p) for p in pages]).update(
+            approved_go_live_at=None
+        )
+        created = Revision.objects.bulk_create(revisions)
+        for revision in created:
+            BlogPostPage.objects.filter(pk=int(revision.object_id)).update(
+                latest_revision=revision, has_unpublished_changes=True
+            )
+    pairs = [(int(r.object_id), r.pk) for r in created]
+    print(f"scheduled {len(pairs)} ({label}) in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return pairs
+
+
+def _retime(pairs: list[tuple[int, int]], times: list[dt.datetime]) -> None:
+    """Move already-scheduled revisions to ``times`` (content, revision and page agree)."""
+    from django.db import transaction
+    from wagtail.models import Revision
+
+    from cms.models import BlogPostPage
+
+    with transaction.atomic():
+        for (page_pk, revision_pk), when in zip(pairs, times, strict=True):
+            revision = Revision.objects.get(pk=revision_pk)
+            revision.content["go_live_at"] = when.isoformat()
+            Revision.objects.filter(pk=revision_pk).update(
+                content=revision.content, approved_go_live_at=when
+            )
+            BlogPostPage.objects.filter(pk=page_pk).update(go_live_at=when)
+
+
+def _results(pairs, times, label: str, first: bool) -> list:
+    """One table row: live count, exactly-once check, lateness percentiles."""
+    from wagtail.models import PageLogEntry
+
+    from benchmarks.common import percentile
+    from cms.models import BlogPostPage
+
+    pages = {p.pk: p for p in BlogPostPage.objects.filter(pk__in=[p for p, _ in pairs])}
+    lateness = []
+    live = 0
+    for (page_pk, revision_pk), when in zip(pairs, times, strict=True):
+        page = pages[page_pk]
+        if page.live and page.live_revision_id == revision_pk:
+            live += 1
+            at = page.first_published_at if first else page.last_published_at
+            lateness.append((at - when).total_seconds())
+    revision_ids = [r for _, r in pairs]
+    entries = PageLogEntry.objects.filter(
+        revision_id__in=revision_ids, action="wagtail.publish.scheduled"
+    )
+    once = entries.count() == len(pairs) and entries.values(
+        "revision_id"
+    ).distinct().count() == len(pairs)
+    return [
+        label,
+        len(pairs),
+        live,
+        "yes" if once else f"NO ({entries.count()} entries)",
+        percentile(lateness, 50),
+        percentile(lateness, 99),
+        max(lateness, default=0.0),
+        None,
+    ]
+
+
+def _concurrency() -> int:
+    """SQLite has one writer: a second worker process only queues on its lock (and
+    SQLite's busy handler sleeps in steps), so one process publishes sooner there."""
+    from django.db import connection
+
+    return 1 if connection.vendor == "sqlite" else 2
+
+
+def _processes(broker: str, run_dir: Path):
+    from tests.services import CeleryProcess
+
+    env = {**os.environ, "CELERY_BROKER_URL": broker}
+
+    def start(kind: str) -> CeleryProcess:
+        extra = ("--concurrency", str(_concurrency())) if kind == "worker" else ()
+        process = CeleryProcess(kind, env, run_dir, *extra).start()
+        process.wait_ready(60)
+        return process
+
+    return start
+
+
+def _wait_all_live(pairs, timeout: float) -> None:
+    from cms.models import BlogPostPage
+
+    wanted = {(p, r) for p, r in pairs}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = set(
+            BlogPostPage.objects.filter(pk__in=[p for p, _ in pairs], live=True).values_list(
+                "pk", "live_revision_id"
+            )
+        )
+        if wanted <= done:
+            return
+        time.sleep(0.5)
+    print(f"gave up waiting after {timeout}s", file=sys.stderr)
+
+
+def _future_times(lead: float, spread: float) -> list[dt.datetime]:
+    from django.utils import timezone
+
+    base = timezone.now() + dt.timedelta(seconds=lead)
+    step = spread / max(ITEMS - 1, 1)
+    return [base + dt.timedelta(seconds=i * step) for i in range(ITEMS)]
+
+
+def _spread(pages, broker, run_dir) -> list:
+    far = _future_times(86400, SPREAD)
+    pairs = _schedule(pages, far, "spread")
+    start = _processes(broker, run_dir)
+    processes = [start("worker"), start("beat")]
+    times = _future_times(8, SPREAD)
+    _retime(pairs, times)
+    _wait_all_live(pairs, SPREAD + DEADLINE)
+    for process in processes:
+        process.stop()
+    return _results(pairs, times, "spread (worker + beat)", first=True)
+
+
+def _crash(pages, run_dir) -> list:
+    from tests.services import EmbeddedRedis
+
+    server = EmbeddedRedis(run_dir / "crash-redis")
+    server.start(persist=False)
+    try:
+        pairs = _schedule(pages, _future_times(86400, SPREAD), "crash")
+        start = _processes(server.url, run_dir)
+        worker = start("worker")
+        beat = start("beat")
+        times = _future_times(8, SPREAD)
+        _retime(pairs, times)
+        began = time.monotonic()
+        _sleep_until(began + 8 + SPREAD / 3)
+        worker.kill9()
+        print("killed the worker (kill -9)", file=sys.stderr)
+        worker = start("worker")
+        _sleep_until(began + 8 + 2 * SPREAD / 3)
+        server.stop()
+        server.start(persist=False)
+        print("restarted Redis with an empty queue", file=sys.stderr)
+        _wait_all_live(pairs, SPREAD + DEADLINE)
+        worker.stop()
+        beat.stop()
+    finally:
+        server.stop()
+    return _results(pairs, times, "crash (kill -9 + Redis restart)", first=False)
+
+
+def _cron(pages) -> list:
+    """Wagtail's command at a minute tick, items due over the minute before it."""
+    from django.utils import timezone
+    from wagtail.management.commands.publish_scheduled import Command as WagtailPublishScheduled
+
+    pairs = _schedule(pages, _future_times(86400, 60), "cron")
+    tick = timezone.now()
+    step = 60 / max(ITEMS - 1, 1)
+    times = [tick - dt.timedelta(seconds=60 - i * step) for i in range(ITEMS)]
+    _retime(pairs, times)
+    started = time.monotonic()
+    WagtailPublishScheduled(stdout=open(os.devnull, "w")).handle(dryrun=False)  # noqa: SIM115
+    print(f"wagtail publish_scheduled took {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return _results(pairs, times, "cron: wagtail publish_scheduled / min", first=False)
+
+
+def _burst(pages, broker, run_dir) -> list:
+    pairs = _schedule(pages, _future_times(86400, 0), "burst")
+    start = _processes(broker, run_dir)
+    processes = [start("worker"), start("beat")]
+    times = _future_times(10, 0)
+    _retime(pairs, times)
+    _wait_all_live(pairs, DEADLINE)
+    for process in processes:
+        process.stop()
+    return _results(pairs, times, f"burst ({ITEMS} due at one instant)", first=False)
+
+
+def _sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.monotonic()))
+
+
+if __name__ == "__main__":
+    if "--child" in sys.argv:
+        _child()
+    else:
+        run()

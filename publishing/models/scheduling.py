@@ -1,0 +1,44 @@
+"""What the scheduler could not do, kept where an editor can see it.
+
+Wagtail's own fields (``Revision.approved_go_live_at``, ``expire_at``) stay the source of
+truth for *what* is scheduled; this table only records items the scheduler skipped or
+failed on, so the "Scheduled" report can show them instead of a log line nobody reads.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ScheduleIssue(models.Model):
+    """One skipped or failed scheduled publish/expiry; retried until ``attempts`` runs out."""
+
+    class Action(models.TextChoices):
+        PUBLISH = "publish", _("go live")
+        EXPIRE = "expire", _("expire")
+
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("content type"), null=True, on_delete=models.CASCADE
+    )
+    object_id = models.CharField(_("object id"), max_length=255, blank=True)
+    # No foreign key: the revision may be the thing that was deleted.
+    revision_id = models.BigIntegerField(_("revision id"), null=True, blank=True)
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    scheduled_at = models.DateTimeField(_("scheduled at"), null=True, blank=True)
+    reason = models.TextField(_("reason"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    # A skip is final (retrying cannot help); a failure is retried a few times.
+    final = models.BooleanField(_("final"), default=False)
+    resolved = models.BooleanField(_("resolved"), default=False, db_index=True)
+    first_seen_at = models.DateTimeField(_("first seen at"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last seen at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("schedule issue")
+        verbose_name_plural = _("schedule issues")
+        ordering = ["-last_seen_at"]
+        indexes = [models.Index(fields=["action", "object_id", "revision_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.title or self.object_id}: {self.reason}"

@@ -1,0 +1,483 @@
+"""The scheduler: scheduled go-lives and expiries, on time, exactly once, crash-safe.
+
+Why it is shaped so:
+
+* Wagtail's own fields are the source of truth: ``Revision.approved_go_live_at`` (set by
+  ``revision.publish()`` when ``go_live_at`` is in the future) and ``expire_at`` on live
+  pages and ``DraftStateMixin`` snippets. Nothing here keeps a parallel schedule.
+* The broker only carries wake-ups. A frequent, cheap :func:`sweep` (run by beat) arms a
+  Celery ETA task for each item due within :data:`HORIZON` — never far-future ETAs, which
+  Redis would re-deliver after ``visibility_timeout`` while workers hold them in memory.
+  An "armed" marker with a short TTL, kept in the broker's own Redis, de-duplicates the
+  arming; it dies with the queue, so a Redis restart re-arms everything on the next sweep,
+  and a task lost with a killed worker is re-armed once its marker expires
+  (:data:`GRACE` after the due time).
+* Exactly once: every path (ETA task, sweep, ``manage.py publish_scheduled``) goes through
+  :func:`publish_due_revision` / :func:`expire_due_object`, which lock the object's row
+  (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite ``BEGIN IMMEDIATE``
+  takes the database write lock, which serialises writers across processes), re-check
+  under the lock that the item is still due, and publish with Wagtail's own action. That
+  action clears ``approved_go_live_at`` (or sets ``live=False``) in the same transaction,
+  so a second claimant finds nothing to do. Wagtail's action sends ``page_published`` /
+  ``published`` (and the unpublish signals) and writes the audit-log entry, once.
+* One item per transaction: a release of many pages due at one instant publishes each
+  independently; a failure is recorded as a :class:`~publishing.models.ScheduleIssue`
+  (shown in the "Scheduled" report) and never stops the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import time
+from collections.abc import Iterable
+from functools import cache as memoize
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, models, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from wagtail.log_actions import registry as log_registry
+from wagtail.models import DraftStateMixin, Page, Revision
+from wagtail.permissions import policy_registry
+
+from cms.views import BEAT_TICK_CACHE_KEY
+from publishing.models import ScheduleIssue
+
+logger = logging.getLogger(__name__)
+
+#: Arm ETA tasks only for items due within this window; the sweep picks up the rest later.
+HORIZON = dt.timedelta(seconds=getattr(settings, "SCHEDULER_HORIZON_SECONDS", 60))
+#: An armed item not done this long after its time is armed again (its task was lost).
+GRACE = dt.timedelta(seconds=getattr(settings, "SCHEDULER_GRACE_SECONDS", 8))
+#: Unexpected errors are retried this many times, then the item waits for an editor.
+MAX_ATTEMPTS = getattr(settings, "SCHEDULER_MAX_ATTEMPTS", 3)
+#: At most this many items are armed per sweep, so one sweep stays short.
+SWEEP_LIMIT = 2000
+
+MARKER_PREFIX = "publishing:scheduler:armed"
+
+
+class Outcome(enum.StrEnum):
+    """What one claim attempt did; tasks and the command log and count these."""
+
+    PUBLISHED = "published"
+    EXPIRED = "expired"
+    NOT_DUE = "not due"
+    NOTHING = "nothing to do"  # already done by someone else, cancelled or rescheduled
+    BUSY = "busy"  # another process holds the row; it will finish or roll back
+    DEFERRED = "deferred"  # expiry waits for a due scheduled revision of the same object
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+def scheduled_models() -> list[type[models.Model]]:
+    """Page plus every concrete ``DraftStateMixin`` model, as Wagtail's command does."""
+    return [Page] + [
+        model
+        for model in apps.get_models()
+        if issubclass(model, DraftStateMixin) and not issubclass(model, Page)
+    ]
+
+
+def _base_model(content_type_id: int) -> type[models.Model]:
+    model = ContentType.objects.get_for_id(content_type_id).model_class()
+    if model is not None and issubclass(model, Page):
+        return Page
+    return model
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def validate_schedule(go_live_at: dt.datetime | None, expire_at: dt.datetime | None) -> None:
+    """Refuse an expiry before go-live: such content would never be seen, or leak briefly."""
+    if go_live_at and expire_at and expire_at < go_live_at:
+        raise ValidationError(
+            {"expire_at": _("The expiry date/time must be after the go-live date/time.")}
+        )
+
+
+def _scheduling_user(revision: Revision, obj: models.Model):
+    """The person who approved this schedule (the audit log knows), or None if code did."""
+    entry = (
+        log_registry.get_logs_for_instance(obj)
+        .filter(revision_id=revision.pk, action="wagtail.publish.schedule")
+        .select_related("user")
+        .order_by("-timestamp")
+        .first()
+    )
+    return entry.user if entry else None
+
+
+def _publish_problem(revision: Revision, obj: models.Model, now: dt.datetime) -> str | None:
+    """Why this scheduled revision must not go live, or None. A problem is final.
+
+    ``obj`` is the live row (not the revision's content, which Wagtail's action builds
+    itself): the content's expiry comes from the revision JSON, cheaply.
+    """
+    expire_at = revision.content.get("expire_at")
+    if isinstance(expire_at, str):
+        expire_at = parse_datetime(expire_at)
+    if expire_at and expire_at <= now:
+        return str(_("it would go live already expired (expiry %(at)s)")) % {
+            "at": expire_at.isoformat()
+        }
+    user = _scheduling_user(revision, obj)
+    if user is not None:
+        if isinstance(obj, Page):
+            allowed = obj.permissions_for_user(user).can_publish()
+        else:
+            allowed = policy_registry.get(obj).user_has_permission(user, "publish")
+        if not allowed:
+            return str(_("%(user)s, who scheduled it, may no longer publish it")) % {
+                "user": user.get_username()
+            }
+    return None
+
+
+# --- issues (visible skips and failures) ------------------------------------------------
+
+
+def _record_issue(
+    action: str,
+    *,
+    content_type_id: int | None,
+    object_id: str,
+    revision_id: int | None,
+    title: str,
+    scheduled_at: dt.datetime | None,
+    reason: str,
+    final: bool,
+) -> None:
+    """Remember a skip or failure for the report; a repeat bumps its attempt count."""
+    try:
+        with transaction.atomic():
+            issue = (
+                ScheduleIssue.objects.select_for_update()
+                .filter(
+                    action=action,
+                    content_type_id=content_type_id,
+                    object_id=object_id,
+                    revision_id=revision_id,
+                    scheduled_at=scheduled_at,
+                    resolved=False,
+                )
+                .first()
+            )
+            if issue is None:
+                ScheduleIssue.objects.create(
+                    action=action,
+                    content_type_id=content_type_id,
+                    object_id=object_id,
+                    revision_id=revision_id,
+                    title=title[:255],
+                    scheduled_at=scheduled_at,
+                    reason=reason,
+                    final=final,
+                )
+            else:
+                issue.attempts += 1
+                issue.reason = reason
+                issue.final = issue.final or final
+                issue.save(update_fields=["attempts", "reason", "final", "last_seen_at"])
+    except DatabaseError:
+        logger.exception("could not record a scheduler issue for %s %s", action, object_id)
+
+
+def _resolve_issues(action: str, object_id: str, revision_id: int | None = None) -> None:
+    issues = ScheduleIssue.objects.filter(action=action, object_id=object_id, resolved=False)
+    if revision_id is not None:
+        issues = issues.filter(revision_id=revision_id)
+    if issues.exists():  # the common case writes nothing
+        issues.update(resolved=True)
+
+
+# --- the claim paths --------------------------------------------------------------------
+
+
+def publish_due_revision(revision_id: int, now: dt.datetime | None = None) -> Outcome:
+    """Publish one scheduled revision if, under a row lock, it is still due. Idempotent."""
+    now = now or timezone.now()
+    hint = (
+        Revision.objects.filter(pk=revision_id)
+        .values("base_content_type_id", "object_id", "approved_go_live_at", "object_str")
+        .first()
+    )
+    if hint is None:
+        logger.warning("scheduled revision %s no longer exists; skipped", revision_id)
+        return Outcome.NOTHING
+    if hint["approved_go_live_at"] is None:
+        return Outcome.NOTHING
+    if hint["approved_go_live_at"] > now:
+        return Outcome.NOT_DUE
+
+    base_model = _base_model(hint["base_content_type_id"])
+    object_id = hint["object_id"]
+    scheduled_at = hint["approved_go_live_at"]
+    issue_key = {
+        "content_type_id": hint["base_content_type_id"],
+        "object_id": object_id,
+        "revision_id": revision_id,
+        "title": hint["object_str"],
+        "scheduled_at": scheduled_at,
+    }
+    try:
+        with transaction.atomic():
+            # Object row first, then the revision: every scheduler path locks in this order.
+            obj = (
+                base_model._default_manager.select_for_update(skip_locked=True)
+                .filter(pk=object_id)
+                .first()
+            )
+            if obj is None:
+                return Outcome.BUSY
+            revision = (
+                Revision.objects.select_for_update()
+                .filter(pk=revision_id, approved_go_live_at__lte=now)
+                .first()
+            )
+            if revision is None:
+                return Outcome.NOTHING  # published, cancelled or rescheduled meanwhile
+            problem = _publish_problem(revision, obj, now)
+            if problem:
+                # Final: cancel the schedule (Wagtail logs "wagtail.schedule.cancel").
+                revision.approved_go_live_at = None
+                revision.save(update_fields=["approved_go_live_at"])
+            else:
+                revision.publish(
+                    log_action="wagtail.publish.scheduled", skip_permission_checks=True
+                )
+                # Inside the claim: on SQLite a separate write would queue for the lock again.
+                _resolve_issues("publish", object_id, revision_id)
+    except DatabaseError:
+        raise  # transient (lock timeout, deadlock victim, lost connection): the task retries
+    except Exception as exc:  # noqa: BLE001 - one bad item must never stop the others
+        logger.exception("scheduled publish of revision %s failed", revision_id)
+        _record_issue(
+            "publish", reason=f"{exc.__class__.__name__}: {exc}", final=False, **issue_key
+        )
+        return Outcome.FAILED
+    if problem:
+        logger.warning("scheduled publish of revision %s skipped: %s", revision_id, problem)
+        _record_issue("publish", reason=problem, final=True, **issue_key)
+        return Outcome.SKIPPED
+    logger.info(
+        "scheduled publish of %r (revision %s) due %s done %.3fs late",
+        hint["object_str"],
+        revision_id,
+        scheduled_at.isoformat(),
+        (timezone.now() - scheduled_at).total_seconds(),
+    )
+    return Outcome.PUBLISHED
+
+
+def expire_due_object(
+    content_type_id: int, object_id: str, now: dt.datetime | None = None
+) -> Outcome:
+    """Unpublish one live object whose ``expire_at`` has passed, once, under a row lock."""
+    now = now or timezone.now()
+    base_model = _base_model(content_type_id)
+    object_id = str(object_id)
+    try:
+        with transaction.atomic():
+            obj = (
+                base_model._default_manager.select_for_update(skip_locked=True)
+                .filter(pk=object_id, live=True, expire_at__lte=now)
+                .first()
+            )
+            if obj is None:
+                return Outcome.NOTHING  # already expired, re-scheduled, or busy elsewhere
+            revisions = Revision.objects.filter(
+                base_content_type=ContentType.objects.get_for_model(base_model),
+                object_id=object_id,
+            )
+            if revisions.filter(approved_go_live_at__lte=now).exists():
+                # A due update may move the expiry: publish it first; the sweep comes back.
+                return Outcome.DEFERRED
+            # Wagtail's unpublish cancels every pending schedule; keep a later go-live the
+            # editor set up (expire now, come back then), as the schedule promised.
+            later = list(
+                revisions.filter(approved_go_live_at__gt=now).values_list(
+                    "pk", "approved_go_live_at"
+                )
+            )
+            obj.unpublish(set_expired=True, log_action="wagtail.unpublish.scheduled")
+            for pk, when in later:
+                Revision.objects.filter(pk=pk).update(approved_go_live_at=when)
+            _resolve_issues("expire", object_id)
+            title = str(obj)
+    except DatabaseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one bad item must never stop the others
+        logger.exception("scheduled expiry of %s %s failed", base_model.__name__, object_id)
+        _record_issue(
+            "expire",
+            content_type_id=content_type_id,
+            object_id=object_id,
+            revision_id=None,
+            title="",
+            scheduled_at=None,
+            reason=f"{exc.__class__.__name__}: {exc}",
+            final=False,
+        )
+        return Outcome.FAILED
+    logger.info("scheduled expiry of %r (%s %s) done", title, base_model.__name__, object_id)
+    return Outcome.EXPIRED
+
+
+# --- finding due items ------------------------------------------------------------------
+
+
+def _blocked_issue_keys() -> set[tuple[str, str, int | None]]:
+    """Items an editor has to look at: skipped for good, or failed too often."""
+    return {
+        (action, object_id, revision_id)
+        for action, object_id, revision_id in ScheduleIssue.objects.filter(resolved=False)
+        .filter(models.Q(final=True) | models.Q(attempts__gte=MAX_ATTEMPTS))
+        .values_list("action", "object_id", "revision_id")
+    }
+
+
+def due_revisions(until: dt.datetime) -> Iterable[tuple[int, str, dt.datetime]]:
+    """(revision id, object id, go-live) for scheduled revisions due by ``until``, soonest first."""
+    return (
+        Revision.objects.filter(approved_go_live_at__lte=until)
+        .order_by("approved_go_live_at", "pk")
+        .values_list("pk", "object_id", "approved_go_live_at")[:SWEEP_LIMIT]
+    )
+
+
+def due_expiries(until: dt.datetime) -> Iterable[tuple[int, str, dt.datetime]]:
+    """(content type id, object id, expiry) for live objects expiring by ``until``."""
+    for model in scheduled_models():
+        content_type_id = ContentType.objects.get_for_model(model).pk
+        rows = (
+            model._default_manager.filter(live=True, expire_at__lte=until)
+            .order_by("expire_at")
+            .values_list("pk", "expire_at")[:SWEEP_LIMIT]
+        )
+        for pk, expire_at in rows:
+            yield content_type_id, str(pk), expire_at
+
+
+# --- arming -----------------------------------------------------------------------------
+
+
+@memoize
+def _redis_for(url: str):
+    import redis
+
+    if url.startswith(("redis+socket://", "unix://")):
+        path = url.split("://", 1)[1].split("?", 1)[0]
+        return redis.Redis(unix_socket_path=path)
+    return redis.Redis.from_url(url)
+
+
+def _claim_markers(keys_ttls: list[tuple[str, float]]) -> list[bool]:
+    """SET NX each marker; True where this caller armed it first.
+
+    Kept in the broker's Redis (its own key prefix) so the markers live and die with the
+    queued wake-ups: a broker that lost its queue has lost its markers too.
+    """
+    from cms.celery import app
+
+    if app.conf.task_always_eager:
+        return [True] * len(keys_ttls)  # tasks run inline: there is no queue to de-duplicate
+    if not app.conf.broker_url.startswith(("redis", "unix")):
+        return [cache.add(key, 1, timeout=max(1, int(ttl) + 1)) for key, ttl in keys_ttls]
+    pipe = _redis_for(app.conf.broker_url).pipeline(transaction=False)
+    for key, ttl in keys_ttls:
+        pipe.set(key, 1, nx=True, px=max(1, int(ttl * 1000)))
+    return [bool(result) for result in pipe.execute()]
+
+
+def forget_armed() -> int:
+    """Drop every "armed" marker, so the next sweep arms everything due soon again.
+
+    Called when a worker starts: a worker that died took its in-memory ETA tasks with it,
+    and a new one should not wait for their markers to expire. Duplicates this causes for
+    tasks other live workers still hold are harmless: the claim re-checks.
+    """
+    from cms.celery import app
+
+    if app.conf.task_always_eager or not app.conf.broker_url.startswith(("redis", "unix")):
+        return 0
+    client = _redis_for(app.conf.broker_url)
+    keys = list(client.scan_iter(match=f"{MARKER_PREFIX}:*", count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
+    return len(keys)
+
+
+def sweep(now: dt.datetime | None = None) -> dict[str, int]:
+    """Beat's wake-up: arm what is due within the horizon; overdue items run at once."""
+    from publishing import scheduler_tasks
+
+    now = now or timezone.now()
+    cache.set(BEAT_TICK_CACHE_KEY, time.time(), timeout=None)
+    until = now + HORIZON
+    blocked = _blocked_issue_keys()
+    candidates: list[tuple[str, tuple, dt.datetime]] = []
+    for revision_id, object_id, when in due_revisions(until):
+        if ("publish", object_id, revision_id) not in blocked:
+            candidates.append(("publish", (revision_id,), when))
+    for content_type_id, object_id, when in due_expiries(until):
+        if ("expire", object_id, None) not in blocked:
+            candidates.append(("expire", (content_type_id, object_id), when))
+
+    eager = scheduler_tasks.app.conf.task_always_eager
+    if eager:
+        # In-process (tests, no worker): only what is due now; an ETA would run at once.
+        candidates = [c for c in candidates if c[2] <= now]
+    keys = [
+        (
+            f"{MARKER_PREFIX}:{kind}:{':'.join(map(str, args))}:{when.timestamp():.6f}",
+            max((when - now).total_seconds(), 0) + GRACE.total_seconds(),
+        )
+        for kind, args, when in candidates
+    ]
+    armed = 0
+    for (kind, args, when), first in zip(candidates, _claim_markers(keys), strict=True):
+        if not first:
+            continue
+        task = (
+            scheduler_tasks.publish_scheduled_revision
+            if kind == "publish"
+            else scheduler_tasks.expire_scheduled_object
+        )
+        task.apply_async(args=args, eta=when if when > now else None)
+        armed += 1
+    return {"candidates": len(candidates), "armed": armed}
+
+
+def _attempt(claim, *args, now: dt.datetime) -> Outcome:
+    try:
+        return claim(*args, now=now)
+    except DatabaseError:
+        logger.exception("scheduler claim %s%r hit a database error", claim.__name__, args)
+        return Outcome.FAILED
+
+
+def run_due_now(now: dt.datetime | None = None) -> dict[str, int]:
+    """Do everything due now in this process (``manage.py publish_scheduled``), item by item."""
+    now = now or timezone.now()
+    outcomes: list[Outcome] = []
+    for content_type_id, object_id, _when in list(due_expiries(now)):
+        outcomes.append(_attempt(expire_due_object, content_type_id, object_id, now=now))
+    for revision_id, _object_id, _when in list(due_revisions(now)):
+        outcomes.append(_attempt(publish_due_revision, revision_id, now=now))
+    if Outcome.DEFERRED in outcomes:
+        # A deferred expiry waited for a publish that has now happened; try once more.
+        for content_type_id, object_id, _when in list(due_expiries(now)):
+            outcomes.append(_attempt(expire_due_object, content_type_id, object_id, now=now))
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[str(outcome)] = counts.get(str(outcome), 0) + 1
+    return counts

@@ -1,0 +1,55 @@
+"""Celery tasks of the scheduler: thin wrappers over :mod:`publishing.scheduler`.
+
+Arguments are primary keys; every task re-reads the database and is idempotent, so a
+duplicate delivery (Redis re-delivery, a re-armed wake-up, a retry) does nothing.
+"""
+
+import logging
+
+from celery import shared_task
+from celery.signals import worker_ready
+from django.db import DatabaseError
+
+from cms.celery import app  # noqa: F401 - the sweep reads app.conf through this module
+from publishing import scheduler
+
+logger = logging.getLogger(__name__)
+
+# Transient database trouble (SQLite busy, a PostgreSQL deadlock victim, a dropped
+# connection) is retried quickly; whatever is still undone is re-armed by the sweep.
+RETRY = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": 1,
+    "retry_backoff_max": 8,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(ignore_result=True, acks_late=True, **RETRY)
+def publish_scheduled_revision(revision_id: int) -> str:
+    """Wake-up for one scheduled revision: publish it if it is still due."""
+    return str(scheduler.publish_due_revision(revision_id))
+
+
+@shared_task(ignore_result=True, acks_late=True, **RETRY)
+def expire_scheduled_object(content_type_id: int, object_id: str) -> str:
+    """Wake-up for one expiry: unpublish the object if it is still live and due."""
+    return str(scheduler.expire_due_object(content_type_id, object_id))
+
+
+@shared_task(ignore_result=True)
+def scheduler_sweep() -> dict:
+    """Beat's frequent tick: arm what is due soon, re-arm what was lost, record the tick."""
+    return scheduler.sweep()
+
+
+@worker_ready.connect
+def _rearm_after_worker_start(**kwargs) -> None:
+    """A (re)started worker holds no ETA tasks: let the next sweep re-arm what is due soon."""
+    try:
+        dropped = scheduler.forget_armed()
+    except Exception:  # noqa: BLE001 - the markers also expire on their own
+        logger.exception("could not reset the scheduler's armed markers")
+        return
+    logger.info("worker ready: %d armed scheduler markers reset", dropped)

@@ -1,0 +1,3 @@
+"""Admin customisation of the publishing app; each area keeps its hooks in its own module."""
+
+from publishing import scheduler_hooks  # noqa: F401 - registers the "Scheduled" report
