@@ -1,6 +1,8 @@
 """Admin customisation for site content: author snippets and the reviews-due report."""
 
+from django.contrib import messages
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -50,3 +52,35 @@ def register_review_report_urls():
 @hooks.register("register_reports_menu_item")
 def register_review_report_menu_item():
     return MenuItem(_("Reviews due"), reverse("cms_reviews_due"), icon_name="date", order=700)
+
+
+def _warn_if_schedule_not_in_force(request, obj) -> None:
+    """Saving a draft with a go-live time schedules nothing: say so, in words."""
+    if "action-publish" in request.POST or request.method != "POST":
+        return
+    go_live_at = getattr(obj, "go_live_at", None)
+    if go_live_at and go_live_at > timezone.now():
+        when = timezone.localtime(go_live_at)
+        messages.warning(
+            request,
+            _(
+                "Saved as a draft. The go-live time %(when)s %(zone)s is not scheduled "
+                "until you choose “Publish” (or “Schedule to publish”)."
+            )
+            % {
+                "when": when.strftime("%b %d, %Y %H:%M"),
+                "zone": timezone.get_current_timezone_name(),
+            },
+        )
+
+
+@hooks.register("after_edit_page")
+@hooks.register("after_create_page")
+def warn_page_schedule_not_in_force(request, page) -> None:
+    _warn_if_schedule_not_in_force(request, page)
+
+
+@hooks.register("after_edit_snippet")
+@hooks.register("after_create_snippet")
+def warn_snippet_schedule_not_in_force(request, instance) -> None:
+    _warn_if_schedule_not_in_force(request, instance)

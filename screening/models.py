@@ -20,7 +20,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from cms.blocks import ArticleStreamBlock
-from cms.models import ExpiryAwareMixin
+from cms.models import SitePageMixin
 
 from .blocks import CARE_TEAM, DOCTOR, EMERGENCY, NONE, URGENCY_CHOICES, RedFlagItemBlock
 
@@ -53,7 +53,7 @@ DEFAULT_DISCLAIMER = (
 )
 
 
-class ProgramPage(ExpiryAwareMixin, Page):
+class ProgramPage(SitePageMixin, Page):
     """The program a cleared reader goes on to (the back-pain program)."""
 
     intro = RichTextField(_("introduction"), blank=True)
@@ -67,7 +67,7 @@ class ProgramPage(ExpiryAwareMixin, Page):
         verbose_name = _("program page")
 
 
-class ScreenerPage(ExpiryAwareMixin, Page):
+class ScreenerPage(SitePageMixin, Page):
     """A red-flag screener. Answers are evaluated and forgotten; nothing here stores them."""
 
     question = models.CharField(

@@ -1,6 +1,6 @@
 """The site's page models and snippets, one module per area."""
 
-from .base import ExpiryAwareMixin, HealthReviewMixin
+from .base import ExpiryAwareMixin, HealthReviewMixin, SitePageMixin
 from .blog import BlogIndexPage, BlogPostAuthor, BlogPostPage, BlogPostReference, BlogPostTag
 from .events import EventIndexPage, EventResource, EventResourcesPage, EventSession
 from .home import HomePage, HomePagePromo, NewsEventsPage
@@ -23,4 +23,5 @@ __all__ = [
     "HomePagePromo",
     "NewsEventsPage",
     "Promo",
+    "SitePageMixin",
 ]

@@ -7,7 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.api import APIField
+from wagtail.models import Page
 
+from cms.panels import ZonedPublishingPanel
 from cms.serializers import AuthorSerializer
 
 
@@ -26,6 +28,13 @@ class ExpiryAwareMixin:
         if self.is_expired_now():
             raise Http404
         return super().serve(request, *args, **kwargs)
+
+
+class SitePageMixin(ExpiryAwareMixin):
+    """What every page type of the site shares: expiry enforced when serving, and a
+    schedule panel that names the time zone of the times entered."""
+
+    settings_panels = [ZonedPublishingPanel(), *Page.settings_panels[1:]]
 
 
 class HealthReviewMixin(models.Model):

@@ -15,13 +15,13 @@ from wagtail.search import index
 from cms.blocks import ArticleStreamBlock
 from cms.serializers import AuthorSerializer
 
-from .base import ExpiryAwareMixin, HealthReviewMixin
+from .base import HealthReviewMixin, SitePageMixin
 from .snippets import Author
 
 POSTS_PER_PAGE = 10
 
 
-class BlogIndexPage(ExpiryAwareMixin, Page):
+class BlogIndexPage(SitePageMixin, Page):
     """A blog ("Dr. Pan and Dr. Lee's Blog"): lists its posts newest first."""
 
     intro = RichTextField(_("introduction"), blank=True)
@@ -77,7 +77,7 @@ class BlogPostTag(TaggedItemBase):
     )
 
 
-class BlogPostPage(ExpiryAwareMixin, HealthReviewMixin, Page):
+class BlogPostPage(SitePageMixin, HealthReviewMixin, Page):
     """A physician's post. Authors and references are ordered lists editors arrange."""
 
     date = models.DateField(_("publication date"))

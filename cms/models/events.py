@@ -13,10 +13,10 @@ from wagtail.search import index
 
 from cms.serializers import DocumentLinkSerializer
 
-from .base import ExpiryAwareMixin
+from .base import SitePageMixin
 
 
-class EventIndexPage(ExpiryAwareMixin, Page):
+class EventIndexPage(SitePageMixin, Page):
     """ "View All": every Seeds of Hope year, newest first."""
 
     intro = RichTextField(_("introduction"), blank=True)
@@ -39,7 +39,7 @@ class EventIndexPage(ExpiryAwareMixin, Page):
         return context
 
 
-class EventResourcesPage(ExpiryAwareMixin, Page):
+class EventResourcesPage(SitePageMixin, Page):
     """One year's event: its theme, and the session and resource links readers come for."""
 
     year = models.PositiveSmallIntegerField(

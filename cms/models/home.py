@@ -9,10 +9,10 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
-from .base import ExpiryAwareMixin
+from .base import SitePageMixin
 
 
-class HomePage(ExpiryAwareMixin, Page):
+class HomePage(SitePageMixin, Page):
     """The site root: names the department and organisation shown in every page header."""
 
     department_name = models.CharField(_("department"), max_length=255, default="Cancer Care")
@@ -83,7 +83,7 @@ class HomePagePromo(Orderable):
     panels = [FieldPanel("promo")]
 
 
-class NewsEventsPage(ExpiryAwareMixin, Page):
+class NewsEventsPage(SitePageMixin, Page):
     """The "News & Events" section: the blog and Seeds of Hope hang under it."""
 
     intro = RichTextField(_("introduction"), blank=True)

@@ -3,10 +3,12 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, PageChooserPanel, PublishingPanel
+from wagtail.admin.panels import FieldPanel, PageChooserPanel
 from wagtail.fields import RichTextField
 from wagtail.models import DraftStateMixin, PreviewableMixin, RevisionMixin
 from wagtail.search import index
+
+from cms.panels import ZonedPublishingPanel
 
 
 class Author(index.Indexed, models.Model):
@@ -70,7 +72,7 @@ class Promo(DraftStateMixin, RevisionMixin, PreviewableMixin, models.Model):
         PageChooserPanel("link_page"),
         FieldPanel("link_url"),
         # Go-live and expiry times: a campaign starts and ends on its own.
-        PublishingPanel(),
+        ZonedPublishingPanel(),
     ]
 
     class Meta:
