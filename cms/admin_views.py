@@ -1,10 +1,12 @@
-"""Admin report: health content whose clinical review is overdue or due soon."""
+"""Admin views for health content whose clinical review is overdue or due soon."""
 
 import datetime as dt
 
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.reports import ReportView
 
@@ -55,3 +57,18 @@ def reviews_due(within_days: int = REVIEW_WARNING_DAYS):
         .select_related("reviewed_by")
         .order_by(F("next_review_due").asc(nulls_first=True), "pk")
     )
+
+
+class ReviewsDuePanel(Component):
+    """Dashboard panel: the next health pages whose clinical review is due."""
+
+    name = "reviews_due"
+    order = 160
+    template_name = "cms/admin/reviews_due_panel.html"
+
+    def get_context_data(self, parent_context=None) -> dict:
+        pages = list(reviews_due()[:6])
+        today = timezone.localdate()
+        for page in pages:
+            page.review_overdue = page.next_review_due is None or page.next_review_due < today
+        return {"pages": pages, "report_url": reverse("cms_reviews_due")}

@@ -9,7 +9,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from cms.admin_views import ReviewsDueReportView
+from cms.admin_views import ReviewsDuePanel, ReviewsDueReportView
 from cms.models import Author, Promo
 
 
@@ -84,3 +84,8 @@ def warn_page_schedule_not_in_force(request, page) -> None:
 @hooks.register("after_create_snippet")
 def warn_snippet_schedule_not_in_force(request, instance) -> None:
     _warn_if_schedule_not_in_force(request, instance)
+
+
+@hooks.register("construct_homepage_panels")
+def add_reviews_due_panel(request, panels) -> None:
+    panels.append(ReviewsDuePanel())

@@ -1,0 +1,27 @@
+"""The admin dashboard shows what goes live next and which pages need review."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+
+@pytest.mark.django_db
+def test_dashboard_lists_upcoming_schedules_and_reviews_due(seed, admin_client):
+    post = seed["post"]
+    post.title = "Scheduled update of the Arimidex post"
+    post.go_live_at = timezone.now() + dt.timedelta(hours=3)
+    post.save_revision(approved_go_live_at=post.go_live_at)
+
+    content = admin_client.get("/admin/").content.decode()
+    assert "Upcoming scheduled publishing" in content
+    assert "When (America/Los_Angeles)" in content
+    assert "Scheduled update of the Arimidex post" in content
+    assert "Pages due for clinical review" in content
+    assert "Never reviewed" in content  # the seed post has no review yet
+
+
+@pytest.mark.django_db
+def test_dashboard_says_when_nothing_is_scheduled(seed, admin_client):
+    content = admin_client.get("/admin/").content.decode()
+    assert "Nothing is scheduled." in content
