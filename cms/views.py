@@ -13,6 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
+from cms import health
+
 BEAT_TICK_CACHE_KEY = "publishing:beat:last_tick"
 
 
@@ -67,6 +69,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     beat_age = round(time.time() - last_tick, 1) if last_tick else None
     max_age = getattr(settings, "BEAT_MAX_AGE_SECONDS", 120)
     checks["beat"] = {"ok": beat_age is not None and beat_age <= max_age, "age_seconds": beat_age}
+    if checks["database"]["ok"]:
+        for name, check in health.registered().items():
+            try:
+                checks[name] = check()
+            except Exception as exc:  # noqa: BLE001 - a health check reports every failure
+                checks[name] = {"ok": False, "error": exc.__class__.__name__}
     healthy = all(check["ok"] for check in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "unhealthy", "checks": checks},

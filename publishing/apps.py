@@ -9,6 +9,9 @@ class PublishingConfig(AppConfig):
     def ready(self) -> None:
         from publishing import scheduler_signals
 
-        from . import feed_signals  # noqa: F401 - feed cache invalidation and WebSub pings
+        from . import (
+            feed_signals,  # noqa: F401 - feed cache invalidation and WebSub pings
+            health,  # noqa: F401 - registers /healthz checks
+        )
 
         scheduler_signals.connect()

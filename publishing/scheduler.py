@@ -335,7 +335,7 @@ def expire_due_object(
 # --- finding due items ------------------------------------------------------------------
 
 
-def _blocked_issue_keys() -> set[tuple[str, str, int | None]]:
+def blocked_issue_keys() -> set[tuple[str, str, int | None]]:
     """Items an editor has to look at: skipped for good, or failed too often."""
     return {
         (action, object_id, revision_id)
@@ -423,7 +423,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     cache.set(BEAT_TICK_CACHE_KEY, time.time(), timeout=None)
     until = now + HORIZON
-    blocked = _blocked_issue_keys()
+    blocked = blocked_issue_keys()
     candidates: list[tuple[str, tuple, dt.datetime]] = []
     for revision_id, object_id, when in due_revisions(until):
         if ("publish", object_id, revision_id) not in blocked:

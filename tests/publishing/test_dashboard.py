@@ -25,3 +25,16 @@ def test_dashboard_lists_upcoming_schedules_and_reviews_due(seed, admin_client):
 def test_dashboard_says_when_nothing_is_scheduled(seed, admin_client):
     content = admin_client.get("/admin/").content.decode()
     assert "Nothing is scheduled." in content
+
+
+@pytest.mark.django_db
+def test_healthz_reports_overdue_scheduled_items(seed, client):
+    body = client.get("/healthz").json()
+    assert body["checks"]["scheduler"] == {"ok": True, "overdue": 0, "needs_editor": 0}
+
+    post = seed["post"]
+    late = timezone.now() - dt.timedelta(minutes=5)
+    post.save_revision(approved_go_live_at=late)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["scheduler"] == {"ok": False, "overdue": 1, "needs_editor": 0}

@@ -1,0 +1,21 @@
+"""Health checks other apps add to /healthz, so cms never has to import them.
+
+A check returns a dict with at least ``ok``; anything else in it is reported as is.
+"""
+
+from collections.abc import Callable
+
+HealthCheck = Callable[[], dict]
+_checks: dict[str, HealthCheck] = {}
+
+
+def register(name: str) -> Callable[[HealthCheck], HealthCheck]:
+    def decorator(check: HealthCheck) -> HealthCheck:
+        _checks[name] = check
+        return check
+
+    return decorator
+
+
+def registered() -> dict[str, HealthCheck]:
+    return dict(_checks)

@@ -1,0 +1,23 @@
+"""/healthz checks of the publishing app: scheduled items that should have happened."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from cms import health
+from publishing.scheduler import blocked_issue_keys, due_expiries, due_revisions
+
+# An item is overdue once it is this late: the sweep runs every second, so anything past
+# this means the scheduler is not keeping up (or is down).
+OVERDUE_GRACE = dt.timedelta(seconds=60)
+
+
+@health.register("scheduler")
+def scheduler_health() -> dict:
+    """Overdue go-lives and expiries, apart from those already reported to editors."""
+    cutoff = timezone.now() - OVERDUE_GRACE
+    blocked = {object_id for _action, object_id, _revision in blocked_issue_keys()}
+    overdue = [object_id for _pk, object_id, _when in due_revisions(cutoff)]
+    overdue += [object_id for _ct, object_id, _when in due_expiries(cutoff)]
+    waiting = [object_id for object_id in overdue if object_id not in blocked]
+    return {"ok": not waiting, "overdue": len(waiting), "needs_editor": len(overdue) - len(waiting)}
