@@ -1,5 +1,6 @@
 """The physicians' blog: an index and its posts."""
 
+from django import forms
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -134,7 +135,8 @@ class BlogPostAuthor(Orderable):
         Author, verbose_name=_("author"), on_delete=models.PROTECT, related_name="post_authors"
     )
 
-    panels = [FieldPanel("author")]
+    # A plain select: a department has a handful of authors, and a select needs no modal.
+    panels = [FieldPanel("author", widget=forms.Select)]
 
 
 class BlogPostReference(Orderable):
