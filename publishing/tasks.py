@@ -12,3 +12,11 @@ from cms.views import BEAT_TICK_CACHE_KEY
 def beat_tick() -> None:
     """Record that beat is alive, so /healthz can report the age of its last tick."""
     cache.set(BEAT_TICK_CACHE_KEY, time.time(), timeout=None)
+
+
+# Partner webhooks live in their own module; importing registers them with Celery.
+from publishing.webhooks.tasks import (  # noqa: E402, F401
+    prune_delivery_log,
+    send_deliveries,
+    sweep_deliveries,
+)
