@@ -202,26 +202,24 @@ def next_delay(attempts: int, retry_after: float | None) -> float | None:
 def claim(delivery_ids: Iterable[int], now: datetime | None = None) -> list[Outgoing]:
     """Take a lease on each due delivery; skip any another sender holds or that is not due."""
     now = now or timezone.now()
-    lease_until = now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    ids = list(delivery_ids)
+    if not ids:
+        return []
+    token = uuid.uuid4()
+    # One atomic UPDATE: on PostgreSQL a concurrent claimer blocks on each row and then
+    # re-checks the WHERE; on SQLite writes are serialised. Each row has exactly one winner,
+    # and the token tells us which rows we won.
+    Delivery.objects.filter(
+        pk__in=ids,
+        state__in=[Delivery.State.PENDING, Delivery.State.FAILED],
+        next_attempt_at__lte=now,
+    ).filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now)).update(
+        locked_until=now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS), lease_token=token
+    )
     claimed: list[Outgoing] = []
-    for delivery_id in delivery_ids:
-        token = uuid.uuid4()
-        # One atomic UPDATE per row: on PostgreSQL a concurrent claimer blocks on the row
-        # and then re-checks the WHERE; on SQLite writes are serialised. Exactly one wins.
-        won = (
-            Delivery.objects.filter(
-                pk=delivery_id,
-                state__in=[Delivery.State.PENDING, Delivery.State.FAILED],
-                next_attempt_at__lte=now,
-            )
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .update(locked_until=lease_until, lease_token=token)
-        )
-        if not won:
-            continue
-        delivery = Delivery.objects.select_related("event", "partner").get(pk=delivery_id)
+    for delivery in Delivery.objects.filter(lease_token=token).select_related("event", "partner"):
         if not delivery.partner.active:
-            Delivery.objects.filter(pk=delivery_id, lease_token=token).update(
+            Delivery.objects.filter(pk=delivery.pk, lease_token=token).update(
                 state=Delivery.State.DEAD, finished_at=now, locked_until=None, lease_token=None
             )
             DeliveryAttempt.objects.create(
