@@ -439,3 +439,37 @@ def test_prune_drops_old_finished_log_entries_only(
     prune_delivery_log()
     assert list(Delivery.objects.values_list("event__page_title", flat=True)) == ["New"]
     assert not WebhookEvent.objects.filter(page_title="Old").exists()
+
+
+def test_an_attempt_has_a_wall_clock_deadline(
+    seed, pan, receivers, make_partner, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A partner that keeps the connection open past the deadline is logged as a timeout."""
+    settings.WEBHOOK_TIMEOUT = (1.0, 10.0)
+    monkeypatch.setattr(sender, "attempt_deadline", lambda: 0.5)
+    receiver = receivers()
+    receiver.answer(HANG)
+    make_partner(receiver)
+    publish_post(seed, pan, django_capture_on_commit_callbacks)
+    delivery = Delivery.objects.get()
+    attempt = delivery.attempt_log.get()
+    assert delivery.state == Delivery.State.FAILED
+    assert attempt.error.startswith("timeout: no complete answer within")
+    assert attempt.latency_ms < 5000
+
+
+def test_timeouts_are_capped_at_15_seconds(settings):
+    settings.WEBHOOK_TIMEOUT = (60, 120)
+    assert sender.timeouts() == (15.0, 15.0)
+
+
+def test_deleting_a_live_page_unpublishes_it(
+    seed, pan, receivers, make_partner, django_capture_on_commit_callbacks
+):
+    receiver = receivers()
+    make_partner(receiver)
+    post = publish_post(seed, pan, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        post.delete()
+    payload = receiver.received[-1].payload
+    assert payload["type"] == "page.unpublished" and payload["data"]["id"] == post.pk
