@@ -253,7 +253,9 @@ def claim(delivery_ids: Iterable[int], now: datetime | None = None) -> list[Outg
 
 def record(outgoing: Outgoing, result: Result) -> str:
     """Store the attempt and move the delivery on; returns its new state."""
-    delivery = Delivery.objects.select_related("partner").get(pk=outgoing.delivery_id)
+    delivery = Delivery.objects.select_related("partner").filter(pk=outgoing.delivery_id).first()
+    if delivery is None:
+        return "gone"  # its partner was removed while we were sending
     DeliveryAttempt.objects.create(
         delivery=delivery,
         started_at=result.started_at,

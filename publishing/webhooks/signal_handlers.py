@@ -6,6 +6,9 @@ signals, so they need nothing extra here.
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished
@@ -35,13 +38,21 @@ def on_restriction_saved(sender, instance: PageViewRestriction, created: bool, *
 
 
 def on_restriction_deleted(sender, instance: PageViewRestriction, **kwargs) -> None:
-    """A restriction lifted: pages that are now public are published to partners again."""
-    try:
-        root = Page.objects.get(pk=instance.page_id)
-    except Page.DoesNotExist:
-        return  # the page itself is being deleted
-    for page in root.get_descendants(inclusive=True).live().specific():
-        events.page_went_live(page)
+    """A restriction lifted: pages that are now public are published to partners again.
+
+    Decided after commit, not here: a restriction is also deleted when its page is
+    being deleted, and a page on its way out must never be announced as published.
+    """
+    transaction.on_commit(partial(republish_if_public, instance.page_id))
+
+
+def republish_if_public(page_id: int) -> None:
+    root = Page.objects.filter(pk=page_id).first()
+    if root is None:
+        return  # the page was deleted along with its restriction
+    with transaction.atomic():
+        for page in root.get_descendants(inclusive=True).live().specific():
+            events.page_went_live(page)
 
 
 def connect() -> None:

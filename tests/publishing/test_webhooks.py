@@ -473,3 +473,28 @@ def test_deleting_a_live_page_unpublishes_it(
         post.delete()
     payload = receiver.received[-1].payload
     assert payload["type"] == "page.unpublished" and payload["data"]["id"] == post.pk
+
+
+def test_deleting_a_private_page_never_announces_it(
+    seed, pan, receivers, make_partner, django_capture_on_commit_callbacks
+):
+    receiver = receivers()
+    make_partner(receiver)
+    post = publish_post(seed, pan, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        PageViewRestriction.objects.create(
+            page=post, restriction_type=PageViewRestriction.PASSWORD, password="x"
+        )
+    receiver.received.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        post.delete()  # cascades to the restriction
+    assert [r.payload["type"] for r in receiver.received] == []
+
+
+def test_partner_removed_mid_send_is_not_an_error(seed, pan, receivers, make_partner):
+    receiver = receivers()
+    partner = make_partner(receiver)
+    make_post(seed["blog"], "Orphan", dt.date(2024, 1, 1), pan)
+    claimed = sender.claim([Delivery.objects.get().pk])
+    partner.delete()
+    assert sender.record(claimed[0], sender.post(claimed[0])) == "gone"
