@@ -11,7 +11,7 @@ from functools import partial
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from wagtail.models import Page, PageViewRestriction
-from wagtail.signals import page_published, page_unpublished
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from publishing.webhooks import events
 
@@ -55,9 +55,23 @@ def republish_if_public(page_id: int) -> None:
             events.page_went_live(page)
 
 
+def on_page_moved(
+    sender, instance: Page, url_path_before: str, url_path_after: str, **kwargs
+) -> None:
+    """A move changes canonical URLs, and may carry pages into or out of a private section."""
+    if url_path_before == url_path_after:
+        return
+    for page in instance.get_descendants(inclusive=True).live().specific():
+        if events.is_public(page):
+            events.page_went_live(page)
+        else:
+            events.page_went_away(page)
+
+
 def connect() -> None:
     page_published.connect(on_page_published, dispatch_uid=f"{DISPATCH_PREFIX}.published")
     page_unpublished.connect(on_page_unpublished, dispatch_uid=f"{DISPATCH_PREFIX}.unpublished")
+    post_page_move.connect(on_page_moved, dispatch_uid=f"{DISPATCH_PREFIX}.moved")
     post_save.connect(
         on_restriction_saved, sender=PageViewRestriction, dispatch_uid=f"{DISPATCH_PREFIX}.private"
     )

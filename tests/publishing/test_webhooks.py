@@ -498,3 +498,32 @@ def test_partner_removed_mid_send_is_not_an_error(seed, pan, receivers, make_par
     claimed = sender.claim([Delivery.objects.get().pk])
     partner.delete()
     assert sender.record(claimed[0], sender.post(claimed[0])) == "gone"
+
+
+def test_moving_a_page_into_a_private_section_and_back(
+    seed, pan, receivers, make_partner, django_capture_on_commit_callbacks
+):
+    from cms.models import BlogIndexPage
+
+    receiver = receivers()
+    make_partner(receiver)
+    post = publish_post(seed, pan, django_capture_on_commit_callbacks)
+    private = BlogIndexPage(title="Staff blog", slug="staff-blog")
+    with django_capture_on_commit_callbacks(execute=True):
+        seed["home"].add_child(instance=private)
+        private.save_revision().publish()
+        PageViewRestriction.objects.create(
+            page=private, restriction_type=PageViewRestriction.PASSWORD, password="x"
+        )
+    receiver.received.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post.move(private, pos="last-child")
+    assert [(r.payload["type"], r.payload["data"]["id"]) for r in receiver.received] == [
+        ("page.unpublished", post.pk)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        post.move(seed["blog"], pos="last-child")
+    moved_back = receiver.received[-1].payload
+    assert moved_back["type"] == "page.published"
+    assert moved_back["data"]["url"].endswith(seed["blog"].url + post.slug + "/")
