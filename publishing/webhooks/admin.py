@@ -8,11 +8,13 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
@@ -32,6 +34,20 @@ SECRET_SESSION_KEY = "publishing.webhooks.secret_once"  # noqa: S105 - a key nam
 
 def remember_secret_once(request: HttpRequest, partner: Partner, secret: str) -> None:
     request.session[SECRET_SESSION_KEY] = {"pk": partner.pk, "secret": secret}
+
+
+class WebhookAdminPage(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+    """A plain admin page under Webhooks, with breadcrumbs back to its listing."""
+
+    index_url_name = ""
+    index_label = ""
+
+    def get_breadcrumbs_items(self) -> list[dict]:
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse(self.index_url_name), "label": self.index_label},
+            {"url": "", "label": self.get_page_title()},
+        ]
 
 
 class PartnerForm(WagtailAdminModelForm):
@@ -67,10 +83,13 @@ class PartnerCreateView(generic.CreateView):
         return reverse("webhook_partners:secret", args=[self.object.pk])
 
 
-class PartnerSecretView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
-    """Shows a new secret once; reloading shows that it is gone."""
+@method_decorator(never_cache, name="dispatch")
+class PartnerSecretView(WebhookAdminPage):
+    """Shows a new secret once; reloading shows that it is gone. Never cached anywhere."""
 
     model = Partner
+    index_url_name = "webhook_partners:index"
+    index_label = _("Partners")
     permission_required = "change"
     template_name = "publishing/webhooks/partner_secret.html"
     page_title = _("Partner signing secret")
@@ -91,10 +110,12 @@ class PartnerSecretView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templ
         )
 
 
-class PartnerRotateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+class PartnerRotateView(WebhookAdminPage):
     """Confirm, then replace the secret; the old one keeps signing for the grace period."""
 
     model = Partner
+    index_url_name = "webhook_partners:index"
+    index_label = _("Partners")
     permission_required = "change"
     template_name = "publishing/webhooks/confirm.html"
     page_title = _("Rotate signing secret")
@@ -152,7 +173,12 @@ class PartnerViewSet(ModelViewSet):
     add_view_class = PartnerCreateView
     index_view_class = PartnerIndexView
     copy_view_enabled = False
-    list_display = ["name", "endpoint_url", "active", "contact_email"]
+    list_display = [
+        "name",
+        "endpoint_url",
+        BooleanColumn("active", label=_("Active")),
+        "contact_email",
+    ]
     list_filter = ["active"]
     search_fields = ["name", "endpoint_url", "contact_email"]
     edit_handler = ObjectList(
@@ -200,8 +226,10 @@ class DeliveryInspectView(generic.InspectView):
         )
 
 
-class DeliveryRedeliverView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+class DeliveryRedeliverView(WebhookAdminPage):
     model = Delivery
+    index_url_name = "webhook_deliveries:index"
+    index_label = _("Webhook deliveries")
     permission_required = "redeliver"
     template_name = "publishing/webhooks/confirm.html"
     page_title = _("Redeliver")
@@ -261,7 +289,7 @@ class DeliveryViewSet(ModelViewSet):
         Column("state", label=_("State"), accessor="get_state_display"),
         Column("attempts", label=_("Attempts"), accessor="attempts"),
         Column("last_status", label=_("Last status"), accessor="last_status"),
-        Column("created_at", label=_("Created"), accessor="created_at"),
+        DateColumn("created_at", label=_("Created")),
     ]
     list_filter = ["partner", "state"]
     inspect_view_fields = [
@@ -270,10 +298,7 @@ class DeliveryViewSet(ModelViewSet):
         "webhook_id",
         "state",
         "attempts",
-        "next_attempt_at",
         "last_status",
-        "created_at",
-        "finished_at",
     ]
     # Never creatable or editable by hand: only publishes create deliveries.
     form_fields = ["state"]

@@ -39,6 +39,7 @@ def test_create_partner_shows_the_secret_exactly_once(admin_client, loopback_all
     assert partner.content_types == ["blog"] and partner.tags == ["nutrition", "exercise"]
     shown = re.search(r"<code data-secret>(whsec_[^<]+)</code>", response.content.decode())
     assert shown and shown.group(1) == partner.secret
+    assert "no-store" in response["Cache-Control"]
 
     again = admin_client.get(f"/admin/webhooks/partners/secret/{partner.pk}/").content.decode()
     assert partner.secret not in again and "cannot be shown again" in again
