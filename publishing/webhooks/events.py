@@ -27,8 +27,14 @@ def page_tags(page: Page) -> list[str]:
 
 
 def is_public(page: Page) -> bool:
-    """Live, not expired and not behind a view restriction (on it or an ancestor)."""
-    return page.live and not page.expired and not page.get_view_restrictions().exists()
+    """Live, not expired (even before the scheduler notices) and not behind a restriction."""
+    expired_now = getattr(page, "is_expired_now", None)
+    return (
+        page.live
+        and not page.expired
+        and not (expired_now and expired_now())
+        and not page.get_view_restrictions().exists()
+    )
 
 
 def _lock_state(page_id: int) -> WebhookPageState:

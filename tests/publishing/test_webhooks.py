@@ -527,3 +527,14 @@ def test_moving_a_page_into_a_private_section_and_back(
     moved_back = receiver.received[-1].payload
     assert moved_back["type"] == "page.published"
     assert moved_back["data"]["url"].endswith(seed["blog"].url + post.slug + "/")
+
+
+def test_publishing_a_page_whose_expiry_has_passed_sends_nothing(
+    seed, pan, receivers, make_partner, django_capture_on_commit_callbacks
+):
+    receiver = receivers()
+    make_partner(receiver)
+    past = timezone.now() - timedelta(minutes=1)
+    post = publish_post(seed, pan, django_capture_on_commit_callbacks, expire_at=past)
+    assert post.live  # Wagtail publishes it; readers get a 404 and partners get nothing
+    assert receiver.received == [] and not Delivery.objects.exists()
