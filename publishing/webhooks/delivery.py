@@ -126,48 +126,59 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-def post(outgoing: Outgoing, session: requests.Session | None = None) -> Result:
-    """One HTTP attempt. Runs in a worker thread: no database access here."""
+def post(outgoing: Outgoing) -> Result:
+    """One HTTP attempt. Runs in a worker thread: no database access here, and it never
+    raises, so one partner's odd answer cannot stop the others' results being recorded."""
     started_at = timezone.now()
     clock = time.monotonic()
-    session = session or make_session()
+
+    def failed(error: str) -> Result:
+        latency_ms = int((time.monotonic() - clock) * 1000)
+        return Result(started_at=started_at, latency_ms=latency_ms, error=error[:300])
+
     try:
-        response = session.post(
-            outgoing.url,
-            data=outgoing.body.encode(),
-            headers=outgoing.headers,
-            timeout=timeouts(),
-            allow_redirects=False,
-            stream=True,
-        )
-        raw = b""
-        try:
-            for chunk in response.iter_content(chunk_size=512):
-                raw += chunk
-                if len(raw) >= MAX_RESPONSE_BYTES or time.monotonic() - clock > attempt_deadline():
-                    break
-        except requests.RequestException:
-            pass  # the status line decided the outcome; the body is only for the log
-        finally:
-            response.close()
-        result = Result(
-            started_at=started_at,
-            latency_ms=int((time.monotonic() - clock) * 1000),
-            status_code=response.status_code,
-            excerpt=raw.decode(response.encoding or "utf-8", errors="replace")[:EXCERPT_CHARS],
-        )
-        if response.status_code in (429, 503):
-            result.retry_after = parse_retry_after(response.headers.get("Retry-After"), started_at)
-        if 300 <= response.status_code < 400:
-            location = response.headers.get("Location", "")
-            result.error = f"redirect to {location[:200]} not followed"
-        return result
+        with make_session() as session:
+            response = session.post(
+                outgoing.url,
+                data=outgoing.body.encode(),
+                headers=outgoing.headers,
+                timeout=timeouts(),
+                allow_redirects=False,
+                stream=True,
+            )
+            raw = read_excerpt(response, clock)
     except requests.RequestException as exc:
-        return Result(
-            started_at=started_at,
-            latency_ms=int((time.monotonic() - clock) * 1000),
-            error=describe_error(exc),
-        )
+        return failed(describe_error(exc))
+    except Exception as exc:  # noqa: BLE001 - recorded as a failed attempt, then retried
+        logger.exception("Unexpected error sending delivery %s", outgoing.delivery_id)
+        return failed(f"{exc.__class__.__name__}: {exc}")
+    result = Result(
+        started_at=started_at,
+        latency_ms=int((time.monotonic() - clock) * 1000),
+        status_code=response.status_code,
+        excerpt=raw.decode("utf-8", errors="replace")[:EXCERPT_CHARS],
+    )
+    if response.status_code in (429, 503):
+        result.retry_after = parse_retry_after(response.headers.get("Retry-After"), started_at)
+    if 300 <= response.status_code < 400:
+        location = response.headers.get("Location", "")
+        result.error = f"redirect to {location[:200]} not followed"
+    return result
+
+
+def read_excerpt(response: requests.Response, clock: float) -> bytes:
+    """The start of the body, for the log; bounded in size and in time."""
+    raw = b""
+    try:
+        for chunk in response.iter_content(chunk_size=512):
+            raw += chunk
+            if len(raw) >= MAX_RESPONSE_BYTES or time.monotonic() - clock > attempt_deadline():
+                break
+    except requests.RequestException:
+        pass  # the status line decided the outcome; the body is only for the log
+    finally:
+        response.close()
+    return raw
 
 
 def describe_error(exc: Exception) -> str:
