@@ -1,7 +1,7 @@
 """Sending deliveries: claim, sign, POST, record, schedule the retry.
 
 The database is the source of truth. A sender first *claims* a delivery with a lease
-(an atomic conditional UPDATE, so two workers never send the same attempt), sends
+(a row lock with SKIP LOCKED, so two workers never send the same attempt), sends
 without holding any database lock, then records the attempt only if it still holds the
 lease. A sender that dies simply lets its lease run out; the sweeper then sends again.
 Partners may therefore see a delivery twice; the stable ``webhook-id`` lets them drop it.
@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 import requests
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -226,18 +227,25 @@ def claim(delivery_ids: Iterable[int], now: datetime | None = None) -> list[Outg
     if not ids:
         return []
     token = uuid.uuid4()
-    # One atomic UPDATE: on PostgreSQL a concurrent claimer blocks on each row and then
-    # re-checks the WHERE; on SQLite writes are serialised. Each row has exactly one winner,
-    # and the token tells us which rows we won.
-    Delivery.objects.filter(
-        pk__in=ids,
-        state__in=[Delivery.State.PENDING, Delivery.State.FAILED],
-        next_attempt_at__lte=now,
-    ).filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now)).update(
-        locked_until=now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS), lease_token=token
-    )
+    with transaction.atomic():
+        # PostgreSQL: lock the due rows, skipping any another claimer holds right now, so
+        # claimers never wait on (or deadlock with) each other. SQLite: the IMMEDIATE
+        # transaction (see settings) already makes this block exclusive.
+        due = Delivery.objects.filter(
+            pk__in=ids,
+            state__in=[Delivery.State.PENDING, Delivery.State.FAILED],
+            next_attempt_at__lte=now,
+        ).filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        won = list(due.values_list("pk", flat=True))
+        Delivery.objects.filter(pk__in=won).update(
+            locked_until=now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS), lease_token=token
+        )
     claimed: list[Outgoing] = []
-    for delivery in Delivery.objects.filter(lease_token=token).select_related("event", "partner"):
+    for delivery in Delivery.objects.filter(pk__in=won, lease_token=token).select_related(
+        "event", "partner"
+    ):
         if not delivery.partner.active:
             Delivery.objects.filter(pk=delivery.pk, lease_token=token).update(
                 state=Delivery.State.DEAD, finished_at=now, locked_until=None, lease_token=None

@@ -538,3 +538,41 @@ def test_publishing_a_page_whose_expiry_has_passed_sends_nothing(
     post = publish_post(seed, pan, django_capture_on_commit_callbacks, expire_at=past)
     assert post.live  # Wagtail publishes it; readers get a 404 and partners get nothing
     assert receiver.received == [] and not Delivery.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claimers_never_share_a_delivery(loopback_allowed):
+    """Four senders race for the same twenty deliveries: each goes to exactly one."""
+    import threading
+
+    from django.db import connection
+
+    partner = Partner.objects.create(name="p", endpoint_url="http://127.0.0.1:9/")
+    event = WebhookEvent.objects.create(
+        type=WebhookEvent.Type.PUBLISHED, page_id=1, page_title="t", version=1, data={}
+    )
+    now = timezone.now()
+    ids = [
+        Delivery.objects.create(
+            event=event, partner=partner, webhook_id=f"msg_{i}", next_attempt_at=now
+        ).pk
+        for i in range(20)
+    ]
+    barrier = threading.Barrier(4)
+    won: list[list[int]] = []
+
+    def race() -> None:
+        try:
+            barrier.wait(10)
+            won.append([outgoing.delivery_id for outgoing in sender.claim(ids)])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(won) == 4
+    claimed = [pk for batch in won for pk in batch]
+    assert sorted(claimed) == sorted(ids)  # every one claimed, none twice
