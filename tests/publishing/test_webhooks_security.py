@@ -119,3 +119,79 @@ def test_dns_rebinding_is_caught_at_connect_time(settings, receivers, published_
     delivery = published_to()
     assert receiver.received == []
     assert delivery.attempt_log.get().error.startswith("refused:")
+
+
+@pytest.fixture
+def tls_receiver(tmp_path):
+    """An HTTPS receiver on 127.0.0.1 whose certificate names only ``localhost``."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    openssl = shutil.which("openssl")
+    if not openssl:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(  # noqa: S603 - fixed arguments
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            hits.append(self.headers["Host"])
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], cert, hits
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_connects_to_the_checked_address_but_verifies_the_host_name(
+    tls_receiver, settings, monkeypatch
+):
+    import uuid
+
+    from publishing.webhooks import delivery
+
+    port, cert, hits = tls_receiver
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.WEBHOOK_TIMEOUT = (2.0, 2.0)
+    make_session = delivery.make_session
+
+    def trusting_test_ca():
+        session = make_session()
+        session.verify = str(cert)  # the test CA instead of the public ones
+        return session
+
+    monkeypatch.setattr(delivery, "make_session", trusting_test_ca)
+
+    def send(url: str) -> delivery.Result:
+        outgoing = delivery.Outgoing(1, uuid.uuid4(), url, "{}", {"webhook-id": "msg_1"})
+        return delivery.post(outgoing)
+
+    ok = send(f"https://localhost:{port}/hooks")
+    assert ok.status_code == 200 and hits == [f"localhost:{port}"]
+    # Same socket address, but the certificate does not name 127.0.0.1: refused.
+    mismatch = send(f"https://127.0.0.1:{port}/hooks")
+    assert mismatch.status_code is None and "certificate" in mismatch.error.lower()
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
+    refused = send(f"https://localhost:{port}/hooks")
+    assert refused.error.startswith("refused:") and len(hits) == 1
