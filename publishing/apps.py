@@ -8,6 +8,7 @@ class PublishingConfig(AppConfig):
 
     def ready(self) -> None:
         from publishing import scheduler_signals
+        from publishing.webhooks import signal_handlers as webhook_signals
 
         from . import (
             feed_signals,  # noqa: F401 - feed cache invalidation and WebSub pings
@@ -15,3 +16,4 @@ class PublishingConfig(AppConfig):
         )
 
         scheduler_signals.connect()
+        webhook_signals.connect()

@@ -21,3 +21,10 @@ from publishing.scheduler_tasks import (  # noqa: E402, F401
     publish_scheduled_revision,
     scheduler_sweep,
 )
+
+# Partner webhooks live in their own module; importing registers them with Celery.
+from publishing.webhooks.tasks import (  # noqa: E402, F401
+    prune_delivery_log,
+    send_deliveries,
+    sweep_deliveries,
+)

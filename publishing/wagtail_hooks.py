@@ -4,3 +4,4 @@ from publishing import (
     dashboard,  # noqa: F401 - dashboard panels
     scheduler_hooks,  # noqa: F401 - registers the "Scheduled" report
 )
+from publishing.webhooks import wagtail_hooks as webhook_hooks  # noqa: F401 - partners, log

@@ -111,9 +111,13 @@ def _drop_broker_connections(app) -> None:
     """Forget pooled connections so the next send connects to the current broker_url.
 
     Celery does exactly this in a forked child (``_after_fork``); it has no public call.
+    kombu keeps its pools in a process-wide registry keyed by URL, so that registry is
+    reset too: otherwise the next test with the same broker URL gets the closed pool
+    back ("Acquire on closed pool").
     """
     if app._pool is not None:
         app._pool.force_close_all()
+    kombu.pools.reset()
     app._after_fork()
     # kombu keeps producer pools per broker URL process-wide; a pool over the connections
     # just closed would fail the next test's send with "Acquire on closed pool".

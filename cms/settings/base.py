@@ -240,7 +240,33 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 1.0,
         "options": {"expires": 5},
     },
+    # Sends webhook deliveries that are due (retries, and any whose message was lost).
+    "webhooks-sweep": {
+        "task": "publishing.webhooks.tasks.sweep_deliveries",
+        "schedule": 5.0,
+        "options": {"expires": 10},
+    },
+    "webhooks-prune": {"task": "publishing.webhooks.tasks.prune_delivery_log", "schedule": 86400.0},
 }
+
+# --- Partner webhooks (publishing/webhooks/) -----------------------------------------
+# CIDRs partner URLs may resolve to besides public addresses (empty: public only).
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
+# Delivery log rows older than this many days are pruned daily.
+WEBHOOK_LOG_RETENTION_DAYS = int(env("WEBHOOK_LOG_RETENTION_DAYS", "30"))
+# (connect, read) timeouts per attempt; the issue caps them at 15 s.
+WEBHOOK_TIMEOUT = (
+    float(env("WEBHOOK_CONNECT_TIMEOUT", "5")),
+    float(env("WEBHOOK_READ_TIMEOUT", "15")),
+)
+# How long one sender owns a delivery; after a crash it is retried once this passes.
+WEBHOOK_LEASE_SECONDS = int(env("WEBHOOK_LEASE_SECONDS", "90"))
+# Retry delays in seconds after each failed attempt (jittered); dead after the last.
+WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+# How long a rotated-out secret keeps signing alongside the new one.
+WEBHOOK_SECRET_GRACE_HOURS = 24
+# Sends in flight at once per task, so one hanging partner never holds up the others.
+WEBHOOK_MAX_CONCURRENCY = int(env("WEBHOOK_MAX_CONCURRENCY", "64"))
 
 # Wagtail 8 runs reference-index and file clean-up work through django-tasks. We run it
 # immediately in the process that made the change (after commit): it is small, and one

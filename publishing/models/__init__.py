@@ -1,3 +1,10 @@
 """Publishing models, one module per area (scheduling, feeds, webhooks)."""
 
 from .scheduling import ScheduleIssue  # noqa: F401
+from .webhooks import (  # noqa: F401
+    Delivery,
+    DeliveryAttempt,
+    Partner,
+    WebhookEvent,
+    WebhookPageState,
+)

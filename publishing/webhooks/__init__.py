@@ -1,0 +1,1 @@
+"""Partner webhooks: signed, retried, logged pushes of page changes (issue 5)."""

@@ -1,0 +1,132 @@
+"""Turning page changes into webhook events and outbox rows.
+
+Called from the signal handlers inside the publishing transaction, so the outbox rows
+commit (or roll back) with the publish itself. Sending is only *hinted* to Celery after
+commit; the sweeper finds anything whose hint was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Page
+
+from cms.content import page_content
+from publishing.models import Delivery, Partner, WebhookEvent, WebhookPageState
+
+logger = logging.getLogger(__name__)
+
+
+def page_tags(page: Page) -> list[str]:
+    tags = getattr(page, "tags", None)
+    return [tag.name for tag in tags.all()] if tags is not None else []
+
+
+def is_public(page: Page) -> bool:
+    """Live, not expired (even before the scheduler notices) and not behind a restriction."""
+    expired_now = getattr(page, "is_expired_now", None)
+    return (
+        page.live
+        and not page.expired
+        and not (expired_now and expired_now())
+        and not page.get_view_restrictions().exists()
+    )
+
+
+def _lock_state(page_id: int) -> WebhookPageState:
+    WebhookPageState.objects.get_or_create(page_id=page_id)
+    return WebhookPageState.objects.select_for_update().get(page_id=page_id)
+
+
+def page_went_live(page: Page) -> WebhookEvent | None:
+    """A publish: ``page.published`` if partners did not know it live, else ``page.updated``."""
+    page = page.specific
+    if not is_public(page):
+        # A publish scheduled for later, or a private page: nothing public happened yet.
+        return None
+    with transaction.atomic():
+        existed = WebhookPageState.objects.filter(page_id=page.pk).exists()
+        state = _lock_state(page.pk)
+        if existed:
+            was_live = state.announced_live
+        else:
+            # Live before webhooks existed: it was published at an earlier time.
+            was_live = bool(
+                page.first_published_at
+                and page.last_published_at
+                and page.first_published_at < page.last_published_at
+            )
+        kind = WebhookEvent.Type.UPDATED if was_live else WebhookEvent.Type.PUBLISHED
+        data = page_content(page).as_dict()
+        return _record(page, state, kind, data, announced_live=True)
+
+
+def page_went_away(page: Page) -> WebhookEvent | None:
+    """An unpublish, expiry or new view restriction: ``page.unpublished``, once."""
+    page = page.specific
+    with transaction.atomic():
+        existed = WebhookPageState.objects.filter(page_id=page.pk).exists()
+        state = _lock_state(page.pk)
+        if existed and not state.announced_live:
+            return None  # partners already know it is gone
+        # Only what identifies the page: never content of a page that is no longer public.
+        data = {
+            "id": page.pk,
+            "type": page._meta.label,
+            "title": page.title,
+            "url": page.full_url or "",
+        }
+        return _record(page, state, WebhookEvent.Type.UNPUBLISHED, data, announced_live=False)
+
+
+def _record(
+    page: Page, state: WebhookPageState, kind: str, data: dict, announced_live: bool
+) -> WebhookEvent | None:
+    state.version += 1
+    state.announced_live = announced_live
+    state.save(update_fields=["version", "announced_live"])
+    label, tags = page._meta.label, page_tags(page)
+    partners = [p for p in Partner.objects.filter(active=True) if p.wants(label, tags)]
+    if not partners:
+        return None
+    now = timezone.now()
+    event = WebhookEvent.objects.create(
+        type=kind,
+        page_id=page.pk,
+        page_title=page.title[:255],
+        version=state.version,
+        occurred_at=now,
+        data=data,
+    )
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(
+            event=event,
+            partner=partner,
+            webhook_id=f"msg_{uuid.uuid4().hex}",
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for partner in partners
+    )
+    ids = [delivery.pk for delivery in deliveries]
+    if None in ids:  # a backend that cannot return ids from a bulk insert
+        ids = list(event.deliveries.values_list("pk", flat=True))
+    transaction.on_commit(partial(enqueue, ids))
+    logger.info("Webhook %s for page %s to %d partner(s)", kind, page.pk, len(ids))
+    return event
+
+
+def enqueue(delivery_ids: list[int]) -> None:
+    """Hint a worker to send now. If the broker is down, the sweeper sends them later."""
+    from publishing.webhooks.tasks import send_deliveries
+
+    try:
+        send_deliveries.delay(delivery_ids)
+    except Exception:  # noqa: BLE001 - the outbox rows are safe; never fail the publish
+        logger.exception(
+            "Could not enqueue deliveries %s; the sweeper will send them", delivery_ids
+        )

@@ -1,0 +1,49 @@
+"""Celery tasks for partner webhooks. Thin: ids in, the database decides what is due.
+
+Retries are not Celery retries: each failed attempt writes its next due time to the
+delivery row, and the sweeper (beat, every few seconds) sends whatever is due. So a lost
+message, a killed worker or an emptied Redis delays a delivery, never drops it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from publishing.models import Delivery, WebhookEvent
+from publishing.webhooks import delivery
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 200
+
+
+@shared_task(ignore_result=True, acks_late=True, max_retries=0)
+def send_deliveries(delivery_ids: list[int]) -> None:
+    """Send these deliveries now if still due; idempotent thanks to the lease."""
+    delivery.deliver(delivery_ids)
+
+
+@shared_task(ignore_result=True, acks_late=True, max_retries=0)
+def sweep_deliveries() -> int:
+    """Send every delivery that is due and not held by a live sender."""
+    ids = delivery.due_ids(SWEEP_BATCH)
+    if ids:
+        delivery.deliver(ids)
+    return len(ids)
+
+
+@shared_task(ignore_result=True, max_retries=0)
+def prune_delivery_log() -> int:
+    """Drop finished deliveries (and their attempts) older than the retention period."""
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_LOG_RETENTION_DAYS)
+    deleted, _detail = Delivery.objects.filter(
+        state__in=[Delivery.State.SUCCEEDED, Delivery.State.DEAD], created_at__lt=cutoff
+    ).delete()
+    WebhookEvent.objects.filter(occurred_at__lt=cutoff, deliveries__isnull=True).delete()
+    logger.info("Pruned %d webhook log rows older than %s", deleted, cutoff)
+    return deleted
