@@ -283,10 +283,10 @@ WAGTAIL_SITE_NAME = "Cancer Care"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILAPI_BASE_URL = env("WAGTAILAPI_BASE_URL", WAGTAILADMIN_BASE_URL)
 WAGTAILAPI_LIMIT_MAX = 100
+# Schedules are exact to the second, so the admin's date-time fields take seconds too.
+WAGTAIL_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
-WAGTAIL_DATE_FORMAT = "%b %d, %Y"
-WAGTAIL_DATETIME_FORMAT = "%b %d, %Y %H:%M"
 
 # --- API and CORS -----------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")

@@ -1,5 +1,7 @@
 """Test settings: fast hashing, no real mail, Celery eager unless a test runs a worker."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import LOGGING, env, env_bool
 
@@ -25,5 +27,6 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 # SQLite it must be a file, not pytest-django's default in-memory database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     RUN_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(RUN_DIR / "test-db.sqlite3")}  # noqa: F405
+    # One file per test process, so two runs on one checkout never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(RUN_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
 LOGGING["loggers"]["wagtail"]["level"] = "WARNING"
