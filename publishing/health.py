@@ -21,3 +21,20 @@ def scheduler_health() -> dict:
     overdue += [object_id for _ct, object_id, _when in due_expiries(cutoff)]
     waiting = [object_id for object_id in overdue if object_id not in blocked]
     return {"ok": not waiting, "overdue": len(waiting), "needs_editor": len(overdue) - len(waiting)}
+
+
+@health.register("webhooks")
+def webhook_health() -> dict:
+    """Deliveries that should have been attempted by now but were not: the sender is behind.
+
+    Deliveries waiting for a retry later are normal (a partner is down) and are reported
+    as ``waiting``, not as a failure; ``dead`` ones are shown for operators to look at.
+    """
+    from publishing.models import Delivery
+
+    cutoff = timezone.now() - OVERDUE_GRACE
+    open_states = [Delivery.State.PENDING, Delivery.State.FAILED]
+    backlog = Delivery.objects.filter(state__in=open_states, next_attempt_at__lte=cutoff).count()
+    waiting = Delivery.objects.filter(state__in=open_states).count() - backlog
+    dead = Delivery.objects.filter(state=Delivery.State.DEAD).count()
+    return {"ok": backlog == 0, "backlog": backlog, "waiting": waiting, "dead": dead}

@@ -38,3 +38,24 @@ def test_healthz_reports_overdue_scheduled_items(seed, client):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["scheduler"] == {"ok": False, "overdue": 1, "needs_editor": 0}
+
+
+@pytest.mark.django_db
+def test_healthz_reports_an_undelivered_webhook_backlog(seed, client, receivers, make_partner):
+    from publishing.models import Delivery
+
+    make_partner(receivers())
+    assert client.get("/healthz").json()["checks"]["webhooks"]["backlog"] == 0
+    post = seed["post"]
+    post.save_revision().publish()  # a page.updated for the partner
+    Delivery.objects.update(
+        state=Delivery.State.PENDING, next_attempt_at=timezone.now() - dt.timedelta(minutes=5)
+    )
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["webhooks"] == {
+        "ok": False,
+        "backlog": 1,
+        "waiting": 0,
+        "dead": 0,
+    }
