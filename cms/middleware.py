@@ -39,3 +39,29 @@ class APIInputGuardMiddleware:
             if problem:
                 return JsonResponse({"message": problem, "status": 400}, status=400)
         return self.get_response(request)
+
+
+class APICacheHeadersMiddleware:
+    """Let partners revalidate API reads cheaply; never let shared caches keep private ones.
+
+    Django's ConditionalGetMiddleware adds the ETag and answers If-None-Match with 304.
+    Because the ETag is computed from the body, a publish changes list and detail
+    responses alike: nothing has to be invalidated by hand.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith("/api/") or request.method not in ("GET", "HEAD"):
+            return response
+        if response.has_header("Cache-Control"):
+            return response
+        user = getattr(request, "user", None)
+        personal = "HTTP_AUTHORIZATION" in request.META or bool(user and user.is_authenticated)
+        response["Cache-Control"] = (
+            "private, no-cache" if personal else "public, max-age=0, must-revalidate"
+        )
+        response.setdefault("Vary", "Authorization, Origin")
+        return response

@@ -81,10 +81,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "cms.request_id.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # ETags from the body and 304s for If-None-Match (API, feeds, pages alike).
+    "django.middleware.http.ConditionalGetMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "cms.middleware.APIInputGuardMiddleware",
+    "cms.middleware.APICacheHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -150,3 +150,24 @@ def test_cors_allows_configured_partner_origins_only(seed, client, settings):
     # The admin is never opened to other origins.
     admin = client.get("/admin/login/", HTTP_ORIGIN="https://partner.example.org")
     assert "Access-Control-Allow-Origin" not in admin
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [V2, V3, f"{V2}?type=cms.BlogPostPage&fields=*"])
+def test_api_reads_revalidate_with_etags_that_change_on_publish(seed, client, url):
+    first = client.get(url)
+    assert first["Cache-Control"] == "public, max-age=0, must-revalidate"
+    etag = first["ETag"]
+    again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+
+    make_post(seed["blog"], "A brand new post", dt.date(2026, 1, 1), Author.objects.first())
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert "A brand new post" in changed.content.decode()
+    assert changed["ETag"] != etag
+
+
+@pytest.mark.django_db
+def test_authenticated_api_reads_are_not_publicly_cacheable(seed, admin_client):
+    assert admin_client.get(V2)["Cache-Control"] == "private, no-cache"
