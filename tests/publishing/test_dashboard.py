@@ -59,3 +59,23 @@ def test_healthz_reports_an_undelivered_webhook_backlog(seed, client, receivers,
         "waiting": 0,
         "dead": 0,
     }
+
+
+@pytest.mark.django_db
+def test_dashboard_lists_recent_failed_deliveries(
+    seed, admin_client, receivers, make_partner, django_capture_on_commit_callbacks
+):
+    from publishing.models import Delivery
+
+    assert "No failed deliveries." in admin_client.get("/admin/").content.decode()
+    receiver = receivers()
+    receiver.answer((500, {}, b"down"))
+    make_partner(receiver, name="Oncology Today")
+    with django_capture_on_commit_callbacks(execute=True):
+        seed["post"].save_revision().publish()
+    assert Delivery.objects.get().state == Delivery.State.FAILED
+
+    content = admin_client.get("/admin/").content.decode()
+    assert "Recent failed webhook deliveries" in content
+    assert "Oncology Today" in content and "(500)" in content
+    assert "Next attempt (America/Los_Angeles)" in content
