@@ -1,12 +1,17 @@
 """Wagtail API v2 wiring. v3 is Wagtail's own router, mounted as it ships."""
 
+from django.conf import settings
+from django.core.signing import BadSignature
+from django.http import Http404
 from django.utils import timezone
+from rest_framework.response import Response
 from wagtail.api.v2.router import WagtailAPIRouter
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 from wagtail.models import Page
+from wagtail_headless_preview.models import HeadlessPreviewMixin, PagePreview
 
 
 class StrictQueryMixin:
@@ -50,7 +55,56 @@ class PublicPagesAPIViewSet(StrictQueryMixin, PagesAPIViewSet):
         return super().find_object(queryset, request)
 
 
+class PagePreviewAPIViewSet(PublicPagesAPIViewSet):
+    """A draft as the pages API would show it once published, for partner front-ends.
+
+    Only with a token that Wagtail's headless preview signed in the admin, and only until
+    it is ``HEADLESS_PREVIEW_MAX_AGE`` seconds old: without one, nothing unpublished
+    leaves the system.
+    """
+
+    known_query_parameters = PublicPagesAPIViewSet.known_query_parameters.union(
+        ["content_type", "token"]
+    )
+
+    def listing_view(self, request):
+        self.action = "detail_view"
+        return self.detail_view(request, 0)
+
+    def detail_view(self, request, pk):
+        page = self.get_object()
+        response = Response(self.get_serializer(page).data)
+        # The admin shows this inside its preview panel; nobody else may frame or keep it.
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response["Cache-Control"] = "private, no-store"
+        response._csp_replace = {"frame-ancestors": ["'self'"]}
+        return response
+
+    def get_object(self):
+        token = self.request.GET.get("token", "")
+        label = self.request.GET.get("content_type", "")
+        if not token or label.count(".") != 1:
+            raise BadRequestError("content_type (app.model) and token are required")
+        try:
+            HeadlessPreviewMixin.get_preview_signer().unsign(
+                token, max_age=settings.HEADLESS_PREVIEW_MAX_AGE
+            )
+        except BadSignature as exc:
+            raise Http404("preview token is invalid or has expired") from exc
+        app_label, model = label.lower().split(".")
+        preview = PagePreview.objects.filter(
+            content_type__app_label=app_label, content_type__model=model, token=token
+        ).first()
+        if preview is None:
+            raise Http404("no preview for this token")
+        page = preview.as_page()
+        if not page.pk:
+            page.pk = 0  # a page not saved yet: the serializer needs some id
+        return page
+
+
 api_router = WagtailAPIRouter("wagtailapi")
 api_router.register_endpoint("pages", PublicPagesAPIViewSet)
 api_router.register_endpoint("images", ImagesEndpoint)
 api_router.register_endpoint("documents", DocumentsEndpoint)
+api_router.register_endpoint("page_preview", PagePreviewAPIViewSet)

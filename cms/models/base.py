@@ -8,9 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.api import APIField
 from wagtail.models import Page
+from wagtail_headless_preview.models import HeadlessPreviewMixin
 
 from cms.panels import ZonedPublishingPanel
 from cms.serializers import AuthorSerializer
+
+HEADLESS_PREVIEW_MODE = "headless"
 
 
 class ExpiryAwareMixin:
@@ -30,11 +33,22 @@ class ExpiryAwareMixin:
         return super().serve(request, *args, **kwargs)
 
 
-class SitePageMixin(ExpiryAwareMixin):
-    """What every page type of the site shares: expiry enforced when serving, and a
-    schedule panel that names the time zone of the times entered."""
+class SitePageMixin(ExpiryAwareMixin, HeadlessPreviewMixin):
+    """What every page type of the site shares: expiry enforced when serving, a schedule
+    panel that names the time zone of the times entered, and a second preview mode that
+    shows a draft as a partner front-end reads it (the API), behind a signed token."""
 
     settings_panels = [ZonedPublishingPanel(), *Page.settings_panels[1:]]
+
+    @property
+    def preview_modes(self) -> list[tuple[str, str]]:
+        return [*super().preview_modes, (HEADLESS_PREVIEW_MODE, _("Partner front-end (API)"))]
+
+    def serve_preview(self, request: HttpRequest, mode_name: str) -> HttpResponse:
+        if mode_name == HEADLESS_PREVIEW_MODE:
+            return HeadlessPreviewMixin.serve_preview(self, request, mode_name)
+        # Wagtail's own preview for every other mode (skip the headless mixin's override).
+        return super(HeadlessPreviewMixin, self).serve_preview(request, mode_name)
 
 
 class HealthReviewMixin(models.Model):

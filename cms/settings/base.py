@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "cms",
     "publishing",
     "screening",
+    "wagtail_headless_preview",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.sitemaps",
@@ -290,6 +291,16 @@ WAGTAILAPI_LIMIT_MAX = 100
 WAGTAIL_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+
+# Headless preview: the admin's "Partner front-end (API)" preview mode shows a draft as
+# the API would, at the partner's preview URL (ours by default), behind a signed token.
+WAGTAIL_HEADLESS_PREVIEW = {
+    "CLIENT_URLS": {
+        "default": env("HEADLESS_PREVIEW_CLIENT_URL", "{SITE_ROOT_URL}/api/v2/page_preview/")
+    },
+    "REDIRECT_ON_PREVIEW": False,
+}
+HEADLESS_PREVIEW_MAX_AGE = int(env("HEADLESS_PREVIEW_MAX_AGE", "3600"))  # seconds
 
 # --- API and CORS -----------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
