@@ -3,9 +3,11 @@
 from django.conf import settings
 from django.core.signing import BadSignature
 from django.http import Http404
+from django.urls import NoReverseMatch
 from django.utils import timezone
 from rest_framework.response import Response
 from wagtail.api.v2.router import WagtailAPIRouter
+from wagtail.api.v2.serializers import PageHtmlUrlField, PageSerializer
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
@@ -33,12 +35,38 @@ class DocumentsEndpoint(StrictQueryMixin, DocumentsAPIViewSet):
     pass
 
 
+class RequestPageHtmlUrlField(PageHtmlUrlField):
+    """``html_url`` built with the request, so site root paths are looked up once per
+    request instead of once per page (a cache round trip each)."""
+
+    def to_representation(self, page):
+        try:
+            return page.get_full_url(request=self.context.get("request"))
+        except NoReverseMatch:
+            return None
+
+
+class PublicPageSerializer(PageSerializer):
+    html_url = RequestPageHtmlUrlField(read_only=True)
+
+
 class PublicPagesAPIViewSet(StrictQueryMixin, PagesAPIViewSet):
     """Wagtail's pages endpoint, also hiding pages whose expiry time has passed.
 
     Wagtail only flips ``live`` off when the scheduler runs; a partner must not see an
     expired page in the moment between its expiry and that run.
     """
+
+    base_serializer_class = PublicPageSerializer
+
+    def get_queryset(self):
+        """Fetch what the serializer reads in a fixed number of queries, whatever the limit.
+
+        Page types list their related objects in ``api_prefetch_related``.
+        """
+        queryset = super().get_queryset().select_related("locale")
+        related = getattr(queryset.model, "api_prefetch_related", ())
+        return queryset.prefetch_related(*related) if related else queryset
 
     def get_base_queryset(self):
         # An id list rather than an ``expire_at`` filter: search only accepts filters on

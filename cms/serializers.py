@@ -25,3 +25,13 @@ class DocumentLinkSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     url = serializers.CharField()
+
+
+class TagNamesField(serializers.Field):
+    """Tag names, sorted, read from prefetched tags (Wagtail's own field re-queries)."""
+
+    def get_attribute(self, instance):
+        return instance
+
+    def to_representation(self, page) -> list[str]:
+        return sorted(tag.name for tag in page.tags.all())

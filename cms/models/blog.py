@@ -14,7 +14,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from cms.blocks import ArticleStreamBlock
-from cms.serializers import AuthorSerializer
+from cms.serializers import AuthorSerializer, TagNamesField
 
 from .base import HealthReviewMixin, SitePageMixin
 from .snippets import Author
@@ -110,7 +110,7 @@ class BlogPostPage(SitePageMixin, HealthReviewMixin, Page):
         APIField("summary"),
         APIField("body"),
         APIField("references"),
-        APIField("tags"),
+        APIField("tags", serializer=TagNamesField()),
         *HealthReviewMixin.review_api_fields,
     ]
 
@@ -118,6 +118,7 @@ class BlogPostPage(SitePageMixin, HealthReviewMixin, Page):
         verbose_name = _("blog post")
 
     og_type = "article"
+    api_prefetch_related = ("post_authors__author__photo", "references", "tags")
 
     @property
     def author_list(self) -> list[Author]:

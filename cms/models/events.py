@@ -86,6 +86,8 @@ class EventResourcesPage(SitePageMixin, Page):
         APIField("resources"),
     ]
 
+    api_prefetch_related = ("sessions__document", "resources__document")
+
     class Meta:
         verbose_name = _("Seeds of Hope year")
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from wagtail.models import PageViewRestriction
 
-from cms.models import Author, BlogPostPage
+from cms.models import Author, BlogPostPage, BlogPostReference
 from tests.cms.test_site import make_post
 
 V2 = "/api/v2/pages/"
@@ -171,3 +171,26 @@ def test_api_reads_revalidate_with_etags_that_change_on_publish(seed, client, ur
 @pytest.mark.django_db
 def test_authenticated_api_reads_are_not_publicly_cacheable(seed, admin_client):
     assert admin_client.get(V2)["Cache-Control"] == "private, no-cache"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", [V2, f"{V2}?type=cms.BlogPostPage&fields=*", f"{V3}?type=cms.BlogPostPage"]
+)
+def test_api_list_queries_do_not_grow_with_limit(seed, client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    author = Author.objects.first()
+    for i in range(12):
+        post = make_post(seed["blog"], f"Post {i}", dt.date(2021, 1, 1), author, tags=[f"t{i}"])
+        post.references = [BlogPostReference(title="r", url="https://example.org/r")]
+        post.save_revision().publish()
+    counts = []
+    for limit in (2, 12):
+        sep = "&" if "?" in url else "?"
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"{url}{sep}limit={limit}")
+        assert response.status_code == 200 and len(response.json()["items"]) == limit
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
