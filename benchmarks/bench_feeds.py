@@ -19,7 +19,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
@@ -71,8 +73,8 @@ def _run_helper(env: dict, *args: str, timeout: float = 600) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _load(url: str, seconds: float) -> tuple[int, list[float], int]:
-    """Hit ``url`` from CLIENT_THREADS threads for ``seconds``: (requests, latencies, errors)."""
+def _load(url: str, seconds: float, clients: int = CLIENT_THREADS) -> tuple[int, list[float], int]:
+    """Hit ``url`` from ``clients`` threads for ``seconds``: (requests, latencies, errors)."""
     import http.client
     from urllib.parse import urlsplit
 
@@ -89,7 +91,7 @@ def _load(url: str, seconds: float) -> tuple[int, list[float], int]:
             started = time.perf_counter()
             conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
             try:
-                conn.request("GET", parts.path)
+                conn.request("GET", f"{parts.path}?{parts.query}" if parts.query else parts.path)
                 response = conn.getresponse()
                 response.read()
                 if response.status != 200:
@@ -103,14 +105,21 @@ def _load(url: str, seconds: float) -> tuple[int, list[float], int]:
             latencies.extend(mine)
             errors[0] += failed
 
-    with ThreadPoolExecutor(CLIENT_THREADS) as pool:
-        for _ in range(CLIENT_THREADS):
+    with ThreadPoolExecutor(clients) as pool:
+        for _ in range(clients):
             pool.submit(worker)
     return len(latencies), latencies, errors[0]
 
 
-def run() -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="bench-feeds-"))
+@contextmanager
+def bench_stack(posts: int, hub_port: int | None = None) -> Iterator[tuple[str, dict, dict]]:
+    """Embedded Redis, a fresh SQLite database with ``posts`` posts, gunicorn (2 workers,
+    the product's URLs plus /bench/trivial/) and a Celery worker, all real processes.
+
+    Yields (server base URL, the processes' environment, the setup helper's result) and
+    stops everything afterwards.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="bench-stack-"))
     processes: list[subprocess.Popen] = []
     logs = []
     try:
@@ -125,7 +134,7 @@ def run() -> None:
                 start_new_session=True,
             )
         )
-        port, hub_port = _free_port(), _free_port()
+        port = _free_port()
         server = f"http://127.0.0.1:{port}"
         env = {
             key: value
@@ -141,7 +150,7 @@ def run() -> None:
             REDIS_CACHE_URL=f"unix://{redis_socket}?db=1",
             CELERY_BROKER_URL=f"redis+socket://{redis_socket}",
             CELERY_TASK_ALWAYS_EAGER="0",
-            WEBSUB_HUBS=f"http://127.0.0.1:{hub_port}/hub",
+            WEBSUB_HUBS=f"http://127.0.0.1:{hub_port}/hub" if hub_port else "",
             WAGTAILADMIN_BASE_URL=server,
             RUN_DIR=str(workdir),
             PYTHONUNBUFFERED="1",
@@ -154,7 +163,7 @@ def run() -> None:
             check=True,
             timeout=600,
         )
-        setup = _run_helper(env, "setup", str(POSTS))
+        setup = _run_helper(env, "setup", str(posts))
 
         def start(argv: list[str], name: str) -> None:
             log = open(workdir / f"{name}.log", "w")  # noqa: SIM115 - closed in finally
@@ -180,9 +189,29 @@ def run() -> None:
              "--concurrency", "2", "--without-mingle", "--without-gossip"],
             "worker",
         )  # fmt: skip
+        _wait(lambda: _answers(f"{server}/bench/trivial/"), 60, "gunicorn")
+        yield server, env, setup
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except (ProcessLookupError, PermissionError):
+                    process.terminate()
+                try:
+                    process.wait(20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        for log in logs:
+            log.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run() -> None:
+    hub_port = _free_port()
+    with bench_stack(POSTS, hub_port) as (server, env, setup):
         feed_url = f"{server}/feeds/blog/atom/"
         trivial_url = f"{server}/bench/trivial/"
-        _wait(lambda: _answers(trivial_url), 60, "gunicorn")
         _wait(lambda: _answers(feed_url), 60, "the feed (first build)")
 
         totals: dict[str, list] = {"trivial view": [0, [], 0], "cached feed": [0, [], 0]}
@@ -236,17 +265,3 @@ def run() -> None:
                 )
             ],
         )
-    finally:
-        for process in reversed(processes):
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except (ProcessLookupError, PermissionError):
-                    process.terminate()
-                try:
-                    process.wait(20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        for log in logs:
-            log.close()
-        shutil.rmtree(workdir, ignore_errors=True)
