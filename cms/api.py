@@ -15,6 +15,8 @@ from wagtail.images.api.v2.views import ImagesAPIViewSet
 from wagtail.models import Page
 from wagtail_headless_preview.models import HeadlessPreviewMixin, PagePreview
 
+from cms.response_cache import mark_public
+
 
 class StrictQueryMixin:
     """Turn bad query values that Wagtail lets through into 400s instead of 500s."""
@@ -58,6 +60,17 @@ class PublicPagesAPIViewSet(StrictQueryMixin, PagesAPIViewSet):
     """
 
     base_serializer_class = PublicPageSerializer
+    #: Listing and detail answers are the same for every anonymous partner: cacheable.
+    public_response_cache = True
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.public_response_cache and getattr(self, "action", None) in (
+            "listing_view",
+            "detail_view",
+        ):
+            mark_public(response)
+        return response
 
     def get_queryset(self):
         """Fetch what the serializer reads in a fixed number of queries, whatever the limit.
@@ -94,6 +107,8 @@ class PagePreviewAPIViewSet(PublicPagesAPIViewSet):
     known_query_parameters = PublicPagesAPIViewSet.known_query_parameters.union(
         ["content_type", "token"]
     )
+    # A draft behind a token that expires: never stored.
+    public_response_cache = False
 
     def listing_view(self, request):
         self.action = "detail_view"

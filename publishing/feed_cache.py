@@ -73,8 +73,10 @@ def _key(*parts: object) -> str:
 
 
 def _current(feed: RenderedFeed | None, current: str) -> bool:
+    # An empty token means the shared cache is unreachable: nothing can be trusted.
     return (
-        feed is not None
+        bool(current)
+        and feed is not None
         and feed.generation == current
         and (feed.valid_until is None or feed.valid_until > time.time())
     )

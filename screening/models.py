@@ -70,6 +70,9 @@ class ProgramPage(SitePageMixin, Page):
 class ScreenerPage(SitePageMixin, Page):
     """A red-flag screener. Answers are evaluated and forgotten; nothing here stores them."""
 
+    # Its form carries a per-reader CSRF token: never a shared cached answer.
+    public_response_cache = False
+
     question = models.CharField(
         _("question"),
         max_length=500,

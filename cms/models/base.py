@@ -11,9 +11,19 @@ from wagtail.models import Page
 from wagtail_headless_preview.models import HeadlessPreviewMixin
 
 from cms.panels import ZonedPublishingPanel
+from cms.response_cache import mark_public
 from cms.serializers import AuthorSerializer
 
 HEADLESS_PREVIEW_MODE = "headless"
+
+
+def shown(queryset):
+    """Live, public and not past ``expire_at``: what a reader listing may show.
+
+    The scheduler unpublishes an expired page within a second; a listing must not
+    show it in that second, or while the workers are down.
+    """
+    return queryset.live().public().exclude(expire_at__lte=timezone.now())
 
 
 class ExpiryAwareMixin:
@@ -43,6 +53,21 @@ class SitePageMixin(ExpiryAwareMixin, HeadlessPreviewMixin):
     @property
     def preview_modes(self) -> list[tuple[str, str]]:
         return [*super().preview_modes, (HEADLESS_PREVIEW_MODE, _("Partner front-end (API)"))]
+
+    #: False for page types whose answer differs per reader (a form with a CSRF token).
+    public_response_cache = True
+
+    def serve(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        """Let the response cache keep this answer when it is the same for every reader."""
+        response = super().serve(request, *args, **kwargs)
+        if (
+            self.public_response_cache
+            and request.method == "GET"
+            and not getattr(request, "is_preview", False)
+            and not self.get_view_restrictions().exists()
+        ):
+            mark_public(response)
+        return response
 
     def serve_preview(self, request: HttpRequest, mode_name: str) -> HttpResponse:
         if mode_name == HEADLESS_PREVIEW_MODE:

@@ -16,7 +16,7 @@ from wagtail.search import index
 from cms.blocks import ArticleStreamBlock
 from cms.serializers import AuthorSerializer, TagNamesField
 
-from .base import HealthReviewMixin, SitePageMixin
+from .base import HealthReviewMixin, SitePageMixin, shown
 from .snippets import Author
 
 POSTS_PER_PAGE = 10
@@ -37,11 +37,8 @@ class BlogIndexPage(SitePageMixin, Page):
         verbose_name = _("blog")
 
     def get_posts(self):
-        return (
-            BlogPostPage.objects.child_of(self)
-            .live()
-            .public()
-            .order_by("-date", "-first_published_at", "-pk")
+        return shown(BlogPostPage.objects.child_of(self)).order_by(
+            "-date", "-first_published_at", "-pk"
         )
 
     def get_context(self, request, *args, **kwargs):

@@ -13,7 +13,7 @@ from wagtail.search import index
 
 from cms.serializers import DocumentLinkSerializer
 
-from .base import SitePageMixin
+from .base import SitePageMixin, shown
 
 
 class EventIndexPage(SitePageMixin, Page):
@@ -31,7 +31,7 @@ class EventIndexPage(SitePageMixin, Page):
         verbose_name = _("Seeds of Hope index")
 
     def get_events(self):
-        return EventResourcesPage.objects.child_of(self).live().public().order_by("-year", "-pk")
+        return shown(EventResourcesPage.objects.child_of(self)).order_by("-year", "-pk")
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

@@ -9,7 +9,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
-from .base import SitePageMixin
+from .base import SitePageMixin, shown
 
 
 class HomePage(SitePageMixin, Page):
@@ -50,16 +50,14 @@ class HomePage(SitePageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         sections = []
         for index_model, per_section in ((BlogIndexPage, 3), (EventIndexPage, 2)):
-            for section in index_model.objects.descendant_of(self).live().public():
+            for section in shown(index_model.objects.descendant_of(self)):
                 children = (
                     section.get_posts() if index_model is BlogIndexPage else section.get_events()
                 )
                 section.latest = list(children[:per_section])
                 sections.append(section)
         context["sections"] = sections
-        context["quick_links"] = (
-            self.get_children().live().public().not_type(NewsEventsPage).specific()
-        )
+        context["quick_links"] = shown(self.get_children()).not_type(NewsEventsPage).specific()
         return context
 
     @property
@@ -99,5 +97,5 @@ class NewsEventsPage(SitePageMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["sections"] = self.get_children().live().public().specific()
+        context["sections"] = shown(self.get_children()).specific()
         return context

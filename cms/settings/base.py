@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Public pages and pages-API reads from the shared cache; needs to know the user.
+    "cms.response_cache.PublicResponseCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -191,9 +193,11 @@ CELERY_BROKER_URL = env(
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, except that a Redis outage reads as misses, not 500s.
+            "BACKEND": "cms.cache_backend.FailOpenRedisCache",
             "LOCATION": env("REDIS_CACHE_URL", redis_db_url(REDIS_URL, 1)),
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "cms"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 else:

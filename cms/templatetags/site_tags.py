@@ -4,6 +4,7 @@ from django import template
 from wagtail.models import Site
 
 from cms.models import HomePage
+from cms.models.base import shown
 
 register = template.Library()
 
@@ -28,4 +29,4 @@ def section_nav(context) -> list:
     home = site_home(context)
     if home is None:
         return []
-    return list(home.get_children().live().public().in_menu())
+    return list(shown(home.get_children()).in_menu())
