@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 import uuid
@@ -28,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Min
 from django.http import HttpRequest, HttpResponse
@@ -121,8 +123,17 @@ def _eligible(request: HttpRequest) -> bool:
     return not (user is not None and user.is_authenticated)
 
 
+def _marked_public(request: HttpRequest, response: HttpResponse) -> bool:
+    """Marked by its view, or at a path whose anonymous answers are public by design
+    (``RESPONSE_CACHE_PUBLIC_PATHS``: Wagtail's v3 page reads, mounted as it ships)."""
+    if getattr(response, "public_cacheable", False):
+        return True
+    patterns = getattr(settings, "RESPONSE_CACHE_PUBLIC_PATHS", ())
+    return any(re.fullmatch(pattern, request.path) for pattern in patterns)
+
+
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:
-    if not getattr(response, "public_cacheable", False) or response.status_code != 200:
+    if response.status_code != 200 or not _marked_public(request, response):
         return False
     if response.streaming or response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         return False

@@ -312,6 +312,10 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/(api|feeds)/.*$"
 CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS", "POST")
 REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
+# Paths whose anonymous GET answers are the same for everyone, beyond the views that
+# mark their own (cms.response_cache): Wagtail's v3 page list and detail show only
+# live public pages to anonymous readers (drafts need a signed-in user or a token).
+RESPONSE_CACHE_PUBLIC_PATHS = [r"/api/v3/pages/", r"/api/v3/pages/\d+/"]
 
 # --- Feeds -----------------------------------------------------------------------
 # WebSub hubs pinged when a feed changes and announced in feed Link headers; none by default.

@@ -26,13 +26,22 @@ def get_twice(client: Client, url: str, **extra):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "url",
-    ["/", "post", "blog", f"{V2}?type=cms.BlogPostPage&fields=*", "api-detail"],
+    [
+        "/",
+        "post",
+        "blog",
+        f"{V2}?type=cms.BlogPostPage&fields=*",
+        "api-detail",
+        "/api/v3/pages/",
+        "v3-detail",
+    ],
 )
 def test_public_pages_and_api_reads_are_served_from_the_cache(seed, client, url):
     url = {
         "post": seed["post"].url,
         "blog": seed["blog"].url,
         "api-detail": f"{V2}{seed['post'].pk}/",
+        "v3-detail": f"/api/v3/pages/{seed['post'].pk}/",
     }.get(url, url)
     first, second = get_twice(client, url)
     assert first.status_code == second.status_code == 200
@@ -122,6 +131,13 @@ def test_signed_in_users_and_token_holders_bypass_the_cache(seed, client, admin_
     assert "X-Cache" not in with_token
     # What the admin saw was not stored for the public either.
     assert client.get(post.url)["X-Cache"] == "hit"
+    # v3's draft version is for token holders; anonymously the live page, cached or not.
+    live_title = post.title
+    post.title = "Draft only editors see"
+    post.save_revision()
+    draft_url = f"/api/v3/pages/{post.pk}/?version=draft"
+    for response in get_twice(client, draft_url):
+        assert response.json()["title"] == live_title
 
 
 @pytest.mark.django_db
