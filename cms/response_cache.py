@@ -41,8 +41,9 @@ logger = logging.getLogger(__name__)
 GENERATION_KEY = "responses:generation"
 #: Longest an entry stays without any change; a publish replaces it much sooner.
 CACHE_TIMEOUT = 3600
-#: Responses each process keeps in memory (checked against the shared generation on use).
-LOCAL_ENTRIES = 256
+#: Response bodies each process keeps in memory, checked against the shared generation
+#: on use; the least recently used go first.
+LOCAL_BYTES = 32 * 1024 * 1024
 #: Larger bodies are not worth a cache slot.
 MAX_BODY_BYTES = 512 * 1024
 #: Headers a view or inner middleware set that belong to the stored response. The
@@ -51,6 +52,7 @@ STORED_HEADERS = ("Content-Type", "Content-Language", "ETag", "Link", "X-Frame-O
 UNCACHEABLE_DIRECTIVES = {"private", "no-store", "no-cache"}
 
 _local: OrderedDict[str, StoredResponse] = OrderedDict()
+_local_bytes = 0
 _local_lock = threading.Lock()
 
 
@@ -159,11 +161,16 @@ def _lookup(key: str, current: str) -> StoredResponse | None:
 
 
 def _remember(key: str, stored: StoredResponse) -> None:
+    global _local_bytes
     with _local_lock:
+        previous = _local.pop(key, None)
+        if previous is not None:
+            _local_bytes -= len(previous.content)
         _local[key] = stored
-        _local.move_to_end(key)
-        while len(_local) > LOCAL_ENTRIES:
-            _local.popitem(last=False)
+        _local_bytes += len(stored.content)
+        while _local_bytes > LOCAL_BYTES and _local:
+            _, oldest = _local.popitem(last=False)
+            _local_bytes -= len(oldest.content)
 
 
 def _store(key: str, current: str, response: HttpResponse) -> None:

@@ -169,3 +169,18 @@ def test_a_cache_outage_only_means_no_caching(seed, client, settings):
         assert "X-Cache" not in first and "X-Cache" not in second
     health = client.get("/healthz")
     assert health.status_code == 503 and health.json()["checks"]["cache"]["ok"] is False
+
+
+def test_each_process_keeps_a_bounded_number_of_bytes(monkeypatch):
+    from cms import response_cache
+
+    monkeypatch.setattr(response_cache, "LOCAL_BYTES", 250)
+    monkeypatch.setattr(response_cache, "_local", response_cache.OrderedDict())
+    monkeypatch.setattr(response_cache, "_local_bytes", 0)
+    for name in "abc":
+        stored = response_cache.StoredResponse("g", None, 200, [], name.encode() * 100)
+        response_cache._remember(name, stored)
+    assert list(response_cache._local) == ["b", "c"]
+    assert response_cache._local_bytes == 200
+    response_cache._remember("b", response_cache.StoredResponse("g", None, 200, [], b"x"))
+    assert list(response_cache._local) == ["c", "b"] and response_cache._local_bytes == 101
