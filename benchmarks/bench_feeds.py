@@ -58,9 +58,12 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _run_helper(env: dict, *args: str, timeout: float = 600) -> dict:
+def _run_helper(
+    env: dict, *args: str, timeout: float = 600, module: str = "benchmarks.feeds_helper"
+) -> dict:
+    """Run one helper command against the benchmark database; its last stdout line is JSON."""
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.feeds_helper", *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -69,7 +72,7 @@ def _run_helper(env: dict, *args: str, timeout: float = 600) -> dict:
         check=False,
     )
     if out.returncode != 0:
-        raise RuntimeError(f"feeds_helper {args[0]} failed:\n{out.stderr[-3000:]}")
+        raise RuntimeError(f"{module} {args[0]} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -112,12 +115,19 @@ def _load(url: str, seconds: float, clients: int = CLIENT_THREADS) -> tuple[int,
 
 
 @contextmanager
-def bench_stack(posts: int, hub_port: int | None = None) -> Iterator[tuple[str, dict, dict]]:
-    """Embedded Redis, a fresh SQLite database with ``posts`` posts, gunicorn (2 workers,
-    the product's URLs plus /bench/trivial/) and a Celery worker, all real processes.
+def bench_stack(
+    posts: int,
+    hub_port: int | None = None,
+    *,
+    database_url: str | None = None,
+    helper: str = "benchmarks.feeds_helper",
+) -> Iterator[tuple[str, dict, dict]]:
+    """Embedded Redis, a fresh database with ``posts`` posts, gunicorn (2 workers, the
+    product's URLs plus /bench/trivial/) and a Celery worker, all real processes.
 
-    Yields (server base URL, the processes' environment, the setup helper's result) and
-    stops everything afterwards.
+    The database is a temporary SQLite file unless ``database_url`` names one the caller
+    created (and drops); ``helper``'s ``setup`` command fills it. Yields (server base URL,
+    the processes' environment, the setup helper's result) and stops everything afterwards.
     """
     workdir = Path(tempfile.mkdtemp(prefix="bench-stack-"))
     processes: list[subprocess.Popen] = []
@@ -143,7 +153,7 @@ def bench_stack(posts: int, hub_port: int | None = None) -> Iterator[tuple[str, 
         }
         env.update(
             DJANGO_SETTINGS_MODULE="benchmarks.feeds_settings",
-            DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
+            DATABASE_URL=database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
             # A real Redis for the cache (shared by web and worker) and the broker,
             # in separate databases.
             REDIS_URL=f"unix://{redis_socket}",
@@ -163,7 +173,7 @@ def bench_stack(posts: int, hub_port: int | None = None) -> Iterator[tuple[str, 
             check=True,
             timeout=600,
         )
-        setup = _run_helper(env, "setup", str(posts))
+        setup = _run_helper(env, "setup", str(posts), module=helper)
 
         def start(argv: list[str], name: str) -> None:
             log = open(workdir / f"{name}.log", "w")  # noqa: SIM115 - closed in finally

@@ -354,16 +354,24 @@ def due_revisions(until: dt.datetime) -> Iterable[tuple[int, str, dt.datetime]]:
     )
 
 
+def expiring(model: type[models.Model], until: dt.datetime) -> models.QuerySet:
+    """(pk, expiry) of ``model``'s live objects expiring by ``until``, soonest first.
+
+    For pages this reads the partial index on ``expire_at`` (cms migration 0004) rather
+    than the whole page table, once a second.
+    """
+    return (
+        model._default_manager.filter(live=True, expire_at__lte=until)
+        .order_by("expire_at")
+        .values_list("pk", "expire_at")[:SWEEP_LIMIT]
+    )
+
+
 def due_expiries(until: dt.datetime) -> Iterable[tuple[int, str, dt.datetime]]:
     """(content type id, object id, expiry) for live objects expiring by ``until``."""
     for model in scheduled_models():
         content_type_id = ContentType.objects.get_for_model(model).pk
-        rows = (
-            model._default_manager.filter(live=True, expire_at__lte=until)
-            .order_by("expire_at")
-            .values_list("pk", "expire_at")[:SWEEP_LIMIT]
-        )
-        for pk, expire_at in rows:
+        for pk, expire_at in expiring(model, until):
             yield content_type_id, str(pk), expire_at
 
 
