@@ -235,6 +235,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
+# /healthz calls beat down once its last tick (written every second by the sweep) is older.
+BEAT_MAX_AGE_SECONDS = int(env("BEAT_MAX_AGE_SECONDS", "120"))
+# /healthz calls a scheduled item (or a webhook delivery) overdue once it is this late.
+HEALTH_OVERDUE_GRACE_SECONDS = int(env("HEALTH_OVERDUE_GRACE_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     # Proves beat is alive to /healthz (its age is reported there).
     "beat-tick": {"task": "publishing.tasks.beat_tick", "schedule": 10.0},
