@@ -275,6 +275,9 @@ WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
 WEBHOOK_SECRET_GRACE_HOURS = 24
 # Sends in flight at once per task, so one hanging partner never holds up the others.
 WEBHOOK_MAX_CONCURRENCY = int(env("WEBHOOK_MAX_CONCURRENCY", "64"))
+# Seconds a send task waits for answers before a background thread records the slow
+# ones: a hanging partner must not hold a worker slot (publishes wait behind it).
+WEBHOOK_TASK_WAIT_SECONDS = float(env("WEBHOOK_TASK_WAIT_SECONDS", "1"))
 
 # Wagtail 8 runs reference-index and file clean-up work through django-tasks. We run it
 # immediately in the process that made the change (after commit): it is small, and one
