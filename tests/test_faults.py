@@ -178,15 +178,16 @@ def _postgresql_outage(seed, pg, celery_processes, receiver, web, broker_url) ->
     server = web()
     with HealthPoller(server.url) as poller:
         wait_healthy(poller, 30, "/healthz to be green before the outage")
-        now = timezone.now()
-        # Due while the database is down: armed now, their ETA tasks fire mid-outage.
-        times = [now + dt.timedelta(seconds=5 + i * 0.8) for i in range(8)]
+        # Due while the database is down: armed before, their ETA tasks fire mid-outage.
+        stop_at = timezone.now() + dt.timedelta(seconds=8)
+        times = [stop_at + dt.timedelta(seconds=1 + i * 0.8) for i in range(8)]
         pairs = schedule_posts(seed["blog"], times, "Outage")
         client = redis_client(broker_url)
         wait_until(
             lambda: len(client.keys(ARMED_PATTERN)) >= len(pairs), 20, what="the sweep to arm"
         )
         connection.close()  # this process holds no session into the outage
+        wait_until(lambda: timezone.now() >= stop_at, 10, interval=0.1, what="the stop time")
         down_at = time.monotonic()
         down_wall = timezone.now()
         pg.stop()
@@ -219,6 +220,7 @@ def _postgresql_outage(seed, pg, celery_processes, receiver, web, broker_url) ->
     assert_every_webhook_delivered(receiver, pairs)
 
 
+@pytest.mark.timeout(BEAT_OUTAGE + 240)
 def test_beat_stopped(seed, fault_env, celery_processes, partners, web, broker_url):
     """Beat down for FAULT_BEAT_OUTAGE_SECONDS: healthz says so; nothing lost when it returns."""
     receiver = partners("beat-partner")
