@@ -6,8 +6,10 @@ without holding any database lock, then records the attempt only if it still hol
 lease. A sender that dies simply lets its lease run out; the sweeper then sends again.
 Partners may therefore see a delivery twice; the stable ``webhook-id`` lets them drop it.
 
-HTTP runs in a thread pool while all database work stays in the calling thread, so a
-hanging partner ties up one thread, never a database connection or the other sends.
+HTTP runs in a thread pool; no database work happens in those threads, so a hanging
+partner ties up one thread, never a database connection or the other sends. In a worker
+the calling task waits only briefly (``wait``): answers slower than that are recorded by
+one background thread, so a hanging partner never holds a Celery pool slot either.
 """
 
 from __future__ import annotations
