@@ -67,7 +67,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     }
     last_tick = cache.get(BEAT_TICK_CACHE_KEY) if checks["cache"]["ok"] else None
     beat_age = round(time.time() - last_tick, 1) if last_tick else None
-    max_age = getattr(settings, "BEAT_MAX_AGE_SECONDS", 120)
+    max_age = settings.BEAT_MAX_AGE_SECONDS
     checks["beat"] = {"ok": beat_age is not None and beat_age <= max_age, "age_seconds": beat_age}
     if checks["database"]["ok"]:
         for name, check in health.registered().items():

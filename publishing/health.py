@@ -2,20 +2,26 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.utils import timezone
 
 from cms import health
 from publishing.scheduler import blocked_issue_keys, due_expiries, due_revisions
 
-# An item is overdue once it is this late: the sweep runs every second, so anything past
-# this means the scheduler is not keeping up (or is down).
-OVERDUE_GRACE = dt.timedelta(seconds=60)
+
+def overdue_grace() -> dt.timedelta:
+    """How late an item may be before /healthz calls it overdue (``HEALTH_OVERDUE_GRACE_SECONDS``).
+
+    The sweep runs every second, so anything past this means the scheduler (or the
+    webhook sender) is not keeping up, or is down. Read per request so tests can shorten it.
+    """
+    return dt.timedelta(seconds=settings.HEALTH_OVERDUE_GRACE_SECONDS)
 
 
 @health.register("scheduler")
 def scheduler_health() -> dict:
     """Overdue go-lives and expiries, apart from those already reported to editors."""
-    cutoff = timezone.now() - OVERDUE_GRACE
+    cutoff = timezone.now() - overdue_grace()
     blocked = {object_id for _action, object_id, _revision in blocked_issue_keys()}
     overdue = [object_id for _pk, object_id, _when in due_revisions(cutoff)]
     overdue += [object_id for _ct, object_id, _when in due_expiries(cutoff)]
@@ -32,7 +38,7 @@ def webhook_health() -> dict:
     """
     from publishing.models import Delivery
 
-    cutoff = timezone.now() - OVERDUE_GRACE
+    cutoff = timezone.now() - overdue_grace()
     open_states = [Delivery.State.PENDING, Delivery.State.FAILED]
     backlog = Delivery.objects.filter(state__in=open_states, next_attempt_at__lte=cutoff).count()
     waiting = Delivery.objects.filter(state__in=open_states).count() - backlog

@@ -1,4 +1,4 @@
-"""Real processes for the service suite: an embedded Redis, Celery workers and beat.
+"""Real processes for the service suite: Redis, Celery workers and beat, gunicorn, PostgreSQL.
 
 Tests start and kill these as an operator would; nothing here is a mock.
 """
@@ -6,15 +6,20 @@ Tests start and kill these as an operator would; nothing here is a mock.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import redis
+import requests
 
 from cms.embedded_redis import server_argv
 
@@ -136,3 +141,240 @@ class CeleryProcess:
                 self.kill9()
         if getattr(self, "log", None):
             self.log.close()
+
+
+class WebServer:
+    """gunicorn serving the project, as production does, on a loopback port of its own."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path, port: int) -> None:
+        self.env = env
+        self.port = port
+        self.log_path = log_dir / f"web-{time.monotonic_ns()}.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> WebServer:
+        argv = [
+            sys.executable, "-m", "gunicorn", "cms.wsgi:application",
+            "--bind", f"127.0.0.1:{self.port}",
+            "--workers", "2", "--threads", "4", "--timeout", "30",
+        ]  # fmt: skip
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"gunicorn exited:\n{self.output()[-3000:]}")
+        try:
+            requests.get(f"{self.url}/healthz", timeout=2)
+        except requests.RequestException:
+            return False
+        return True
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        wait_until(self.answers, timeout, interval=0.2, what="gunicorn to answer")
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+@dataclass
+class HealthSample:
+    at: float  # time.monotonic() when the request was sent
+    status: int | None  # None: no answer within the timeout, or the connection failed
+    seconds: float
+    body: dict | None = None
+    error: str = ""
+
+    def check(self, name: str) -> dict:
+        return ((self.body or {}).get("checks") or {}).get(name) or {}
+
+
+class HealthPoller:
+    """Polls /healthz from a thread every ``interval`` seconds, keeping the whole timeline."""
+
+    def __init__(self, url: str, interval: float = 0.5, timeout: float = 5.0) -> None:
+        self.url = f"{url}/healthz"
+        self.interval = interval
+        self.timeout = timeout
+        self.samples: list[HealthSample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> HealthPoller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join(self.timeout + 5)
+
+    def _run(self) -> None:
+        session = requests.Session()
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                response = session.get(self.url, timeout=self.timeout)
+                try:
+                    body = response.json()
+                except ValueError:
+                    body = None
+                sample = HealthSample(
+                    started, response.status_code, time.monotonic() - started, body,
+                    "" if body is not None else response.text[:500],
+                )  # fmt: skip
+            except requests.RequestException as exc:
+                sample = HealthSample(started, None, time.monotonic() - started, error=str(exc))
+            self.samples.append(sample)
+            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+    def latest(self) -> HealthSample | None:
+        return self.samples[-1] if self.samples else None
+
+    def between(self, start: float, end: float) -> list[HealthSample]:
+        return [s for s in self.samples if start <= s.at <= end]
+
+    def summary(self, origin: float) -> str:
+        """Runs of equal answers, e.g. ``-1.0..3.5 s 200; 4.0..12.5 s 503 [database]``."""
+        runs: list[list] = []
+        for sample in self.samples:
+            failing = sorted(
+                name for name, check in ((sample.body or {}).get("checks") or {}).items()
+                if not check.get("ok")
+            )  # fmt: skip
+            key = (sample.status, ",".join(failing))
+            if runs and runs[-1][0] == key:
+                runs[-1][2] = sample.at
+            else:
+                runs.append([key, sample.at, sample.at])
+        return "; ".join(
+            f"{start - origin:.1f}..{end - origin:.1f} s {status}"
+            + (f" [{failing}]" if failing else "")
+            for (status, failing), start, end in runs
+        )
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster of our own, so a test may stop it.
+
+    The shared server on 5432 is never touched except to read the test database with
+    pg_dump. The cluster is owned by the ``postgres`` OS user (initdb refuses root), in a
+    temporary directory that user can reach; fsync is off since nothing must survive.
+    """
+
+    BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="private-pg-"))
+        shutil.chown(self.dir, "postgres")
+        self.data = self.dir / "data"
+
+    @classmethod
+    def missing(cls) -> str:
+        """Why a private cluster cannot be made here, or "" if it can."""
+        if os.geteuid() != 0:
+            return "a private PostgreSQL cluster needs root (to run initdb as postgres)"
+        if not (cls.BIN / "initdb").exists():
+            return f"PostgreSQL server binaries not found in {cls.BIN}"
+        if not shutil.which("pg_dump") or not shutil.which("psql"):
+            return "pg_dump and psql are needed to copy the test database"
+        return ""
+
+    def _as_postgres(self, *argv: str, timeout: float = 60) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *argv],
+            check=True,
+            timeout=timeout,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def init(self) -> PrivatePostgres:
+        self._as_postgres(
+            str(self.BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
+            "--auth=trust", "--no-sync", "-E", "UTF8",
+        )  # fmt: skip
+        return self
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._as_postgres(
+            str(self.BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"),
+            "-w", "-o", options, "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        """``pg_ctl stop -m fast``: open sessions are cut, as in a real outage."""
+        self._as_postgres(
+            str(self.BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"
+        )
+
+    def running(self) -> bool:
+        pg_ctl = str(self.BIN / "pg_ctl")
+        result = subprocess.run(
+            ["runuser", "-u", "postgres", "--", pg_ctl, "-D", str(self.data), "status"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return result.returncode == 0
+
+    def url(self, name: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def copy_database(self, source: dict, name: str) -> None:
+        """pg_dump ``source`` (a Django settings_dict) piped into a new database ``name``."""
+        env = {**os.environ}
+        if source.get("PASSWORD"):
+            env["PGPASSWORD"] = source["PASSWORD"]
+        subprocess.run(
+            ["psql", "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+             "-d", "postgres", "-c", f'CREATE DATABASE "{name}"'],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        dump = subprocess.Popen(
+            ["pg_dump", "--no-owner", "--no-privileges",
+             "-h", source.get("HOST") or "127.0.0.1", "-p", str(source.get("PORT") or 5432),
+             "-U", source.get("USER") or "postgres", source["NAME"]],
+            stdout=subprocess.PIPE, env=env,
+        )  # fmt: skip
+        load = subprocess.run(
+            ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.port),
+             "-U", "postgres", "-d", name],
+            stdin=dump.stdout, stdout=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+        dump.stdout.close()
+        if dump.wait(60) != 0 or load.returncode != 0:
+            raise AssertionError(
+                f"copying {source['NAME']} failed ({dump.returncode}, {load.returncode})"
+            )
+
+    def destroy(self) -> None:
+        if self.data.exists() and self.running():
+            self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -239,6 +239,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
+# /healthz calls beat down once its last tick (written every second by the sweep) is older.
+BEAT_MAX_AGE_SECONDS = int(env("BEAT_MAX_AGE_SECONDS", "120"))
+# /healthz calls a scheduled item (or a webhook delivery) overdue once it is this late.
+HEALTH_OVERDUE_GRACE_SECONDS = int(env("HEALTH_OVERDUE_GRACE_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     # Proves beat is alive to /healthz (its age is reported there).
     "beat-tick": {"task": "publishing.tasks.beat_tick", "schedule": 10.0},
@@ -275,6 +279,9 @@ WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
 WEBHOOK_SECRET_GRACE_HOURS = 24
 # Sends in flight at once per task, so one hanging partner never holds up the others.
 WEBHOOK_MAX_CONCURRENCY = int(env("WEBHOOK_MAX_CONCURRENCY", "64"))
+# Seconds a send task waits for answers before a background thread records the slow
+# ones: a hanging partner must not hold a worker slot (publishes wait behind it).
+WEBHOOK_TASK_WAIT_SECONDS = float(env("WEBHOOK_TASK_WAIT_SECONDS", "1"))
 
 # Wagtail 8 runs reference-index and file clean-up work through django-tasks. We run it
 # immediately in the process that made the change (after commit): it is small, and one

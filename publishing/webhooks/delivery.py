@@ -6,8 +6,10 @@ without holding any database lock, then records the attempt only if it still hol
 lease. A sender that dies simply lets its lease run out; the sweeper then sends again.
 Partners may therefore see a delivery twice; the stable ``webhook-id`` lets them drop it.
 
-HTTP runs in a thread pool while all database work stays in the calling thread, so a
-hanging partner ties up one thread, never a database connection or the other sends.
+HTTP runs in a thread pool; no database work happens in those threads, so a hanging
+partner ties up one thread, never a database connection or the other sends. In a worker
+the calling task waits only briefly (``wait``): answers slower than that are recorded by
+one background thread, so a hanging partner never holds a Celery pool slot either.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import email.utils
 import json
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -27,7 +30,7 @@ from datetime import datetime, timedelta
 import requests
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -323,8 +326,15 @@ def attempt_deadline() -> float:
     return connect + 2 * read + 5
 
 
-def deliver(delivery_ids: Iterable[int]) -> dict[int, str]:
-    """Claim and send the given deliveries concurrently; returns each sent id's new state."""
+def deliver(delivery_ids: Iterable[int], wait: float | None = None) -> dict[int, str]:
+    """Claim and send the given deliveries concurrently; returns each recorded id's new state.
+
+    ``wait`` bounds how long the caller waits for answers (None: until every attempt has
+    ended). Answers that come later are recorded by a background thread, so a hanging
+    partner never holds the caller, a Celery pool slot, for its whole timeout: with a few
+    slots, it would otherwise hold up every other partner's deliveries and the scheduler's
+    publishes queued behind them.
+    """
     claimed = claim(delivery_ids)
     if not claimed:
         return {}
@@ -333,23 +343,65 @@ def deliver(delivery_ids: Iterable[int]) -> dict[int, str]:
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
     futures = {pool.submit(post, outgoing): outgoing for outgoing in claimed}
     started = timezone.now()
+    clock = time.monotonic()
+    deadline = attempt_deadline()
+    if wait is not None and wait < deadline:
+        _collect(futures, states, wait)
+        if futures:
+            threading.Thread(
+                target=_finish_in_background,
+                args=(pool, futures, started, deadline - (time.monotonic() - clock)),
+                name="webhook-finisher",
+                daemon=True,
+            ).start()
+            return states
     try:
-        for future in as_completed(futures, timeout=attempt_deadline()):
-            outgoing = futures.pop(future)
-            states[outgoing.delivery_id] = record(outgoing, future.result())
-    except FuturesTimeout:
-        # Still unanswered after the deadline: log them as timed out. Their threads end
-        # at the next socket timeout; their late results are discarded.
-        for outgoing in futures.values():
-            result = Result(
-                started_at=started,
-                latency_ms=int((timezone.now() - started).total_seconds() * 1000),
-                error=f"timeout: no complete answer within {attempt_deadline():.0f} s",
-            )
-            states[outgoing.delivery_id] = record(outgoing, result)
+        _collect(futures, states, deadline)
+        _record_timeouts(futures, states, started)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     return states
+
+
+def _collect(futures: dict, states: dict[int, str], timeout: float) -> None:
+    """Record each answer as it arrives, for at most ``timeout`` s; removes what it recorded."""
+    try:
+        for future in as_completed(list(futures), timeout=max(timeout, 0.0)):
+            outgoing = futures.pop(future)
+            states[outgoing.delivery_id] = record(outgoing, future.result())
+    except FuturesTimeout:
+        pass
+
+
+def _record_timeouts(futures: dict, states: dict[int, str], started: datetime) -> None:
+    """Still unanswered after the deadline: log them as timed out. Their threads end at the
+    next socket timeout; their late results are discarded."""
+    for outgoing in futures.values():
+        result = Result(
+            started_at=started,
+            latency_ms=int((timezone.now() - started).total_seconds() * 1000),
+            error=f"timeout: no complete answer within {attempt_deadline():.0f} s",
+        )
+        states[outgoing.delivery_id] = record(outgoing, result)
+
+
+def _finish_in_background(
+    pool: ThreadPoolExecutor, futures: dict, started: datetime, remaining: float
+) -> None:
+    """Record the slow answers (or their timeouts) once they come, off the caller's thread.
+
+    If the process dies first, the leases run out and the sweeper sends those again with
+    the same webhook-id, as after any crash.
+    """
+    try:
+        states: dict[int, str] = {}
+        _collect(futures, states, remaining)
+        _record_timeouts(futures, states, started)
+    except Exception:  # noqa: BLE001 - the lease expires and the sweeper resends
+        logger.exception("Could not record late webhook results")
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        connections.close_all()  # this thread's connections only
 
 
 def due_ids(limit: int, now: datetime | None = None) -> list[int]:

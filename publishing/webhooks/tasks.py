@@ -22,18 +22,29 @@ logger = logging.getLogger(__name__)
 SWEEP_BATCH = 200
 
 
-@shared_task(ignore_result=True, acks_late=True, max_retries=0)
-def send_deliveries(delivery_ids: list[int]) -> None:
+def _wait(task) -> float | None:
+    """How long a task waits for partners' answers before leaving the rest to a thread.
+
+    In a worker, briefly: the pool slot is free again for publishes and other partners.
+    Run in-process (eagerly, or called as a function), until every attempt has ended, as
+    callers there expect.
+    """
+    in_process = task.request.is_eager or task.request.called_directly
+    return None if in_process else settings.WEBHOOK_TASK_WAIT_SECONDS
+
+
+@shared_task(bind=True, ignore_result=True, acks_late=True, max_retries=0)
+def send_deliveries(self, delivery_ids: list[int]) -> None:
     """Send these deliveries now if still due; idempotent thanks to the lease."""
-    delivery.deliver(delivery_ids)
+    delivery.deliver(delivery_ids, wait=_wait(self))
 
 
-@shared_task(ignore_result=True, acks_late=True, max_retries=0)
-def sweep_deliveries() -> int:
+@shared_task(bind=True, ignore_result=True, acks_late=True, max_retries=0)
+def sweep_deliveries(self) -> int:
     """Send every delivery that is due and not held by a live sender."""
     ids = delivery.due_ids(SWEEP_BATCH)
     if ids:
-        delivery.deliver(ids)
+        delivery.deliver(ids, wait=_wait(self))
     return len(ids)
 
 

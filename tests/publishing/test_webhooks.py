@@ -576,3 +576,34 @@ def test_concurrent_claimers_never_share_a_delivery(loopback_allowed):
     assert len(won) == 4
     claimed = [pk for batch in won for pk in batch]
     assert sorted(claimed) == sorted(ids)  # every one claimed, none twice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_short_wait_leaves_a_hanging_partner_to_a_background_thread(
+    seed, pan, receivers, make_partner, settings, monkeypatch
+):
+    """A worker's send task returns after ``wait``; the slow answer is still recorded."""
+    settings.WEBHOOK_TIMEOUT = (1.0, 1.5)
+    from publishing.webhooks import events
+
+    monkeypatch.setattr(events, "enqueue", lambda ids: None)  # no eager send on commit
+    hanging, healthy = receivers(), receivers()
+    hanging.answer(HANG)
+    make_partner(hanging, name="hanging")
+    make_partner(healthy, name="healthy")
+    make_post(seed["blog"], "Background", dt.date(2024, 5, 1), pan)
+    fast = Delivery.objects.get(partner__name="healthy")
+    slow = Delivery.objects.get(partner__name="hanging")
+
+    started = timezone.now()
+    states = sender.deliver([fast.pk, slow.pk], wait=0.5)
+    assert (timezone.now() - started).total_seconds() < 1.4
+    assert states == {fast.pk: Delivery.State.SUCCEEDED}
+    wait_until(
+        lambda: Delivery.objects.get(pk=slow.pk).state == Delivery.State.FAILED,
+        15,
+        what="the background thread to record the hanging partner",
+    )
+    attempt = Delivery.objects.get(pk=slow.pk).attempt_log.get()
+    assert attempt.error.startswith("timeout"), attempt.error
+    assert Delivery.objects.get(pk=slow.pk).lease_token is None
