@@ -5,3 +5,8 @@ class CmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "cms"
     verbose_name = "Site content"
+
+    def ready(self) -> None:
+        from cms.content import install_api_rich_text_cleaning
+
+        install_api_rich_text_cleaning()

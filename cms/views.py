@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Page
 
 from cms import health
@@ -90,6 +91,16 @@ def public_pages():
     now = timezone.now()
     overdue = Page.objects.live().filter(expire_at__lte=now).values_list("pk", flat=True)
     return Page.objects.live().public().exclude(pk__in=list(overdue)).exclude(depth=1)
+
+
+class PublicSitemap(Sitemap):
+    """Wagtail's sitemap (live, public pages of this site) without pages whose expiry has
+    passed but which the scheduler has not unpublished yet."""
+
+    def items(self):
+        now = timezone.now()
+        overdue = Page.objects.live().filter(expire_at__lte=now).values_list("pk", flat=True)
+        return super().items().exclude(pk__in=list(overdue))
 
 
 @require_GET
