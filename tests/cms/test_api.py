@@ -3,10 +3,9 @@
 import datetime as dt
 
 import pytest
-from django.utils import timezone
-from wagtail.models import PageViewRestriction
 
-from cms.models import Author, BlogPostPage, BlogPostReference
+from cms.models import Author, BlogPostReference
+from tests.cms.conftest import HIDDEN
 from tests.cms.test_site import make_post
 
 V2 = "/api/v2/pages/"
@@ -66,45 +65,6 @@ def test_v3_detail_and_openapi(seed, client):
     assert openapi["openapi"].startswith("3.")
     assert "/api/v3/pages/" in openapi["paths"]
     assert "/api/v3/pages/{page_id}/" in openapi["paths"]
-
-
-@pytest.fixture
-def hidden_pages(seed):
-    """One page of each kind that must never reach an anonymous client."""
-    blog = seed["blog"]
-    author = Author.objects.first()
-    draft = make_post(blog, "Hidden draft", dt.date(2024, 1, 1), author, publish=False)
-    private = make_post(blog, "Hidden private", dt.date(2024, 1, 2), author)
-    PageViewRestriction.objects.create(page=private, restriction_type="password", password="pw")
-    login_only = make_post(blog, "Hidden login", dt.date(2024, 1, 3), author)
-    PageViewRestriction.objects.create(page=login_only, restriction_type="login")
-    expired = make_post(blog, "Hidden expired", dt.date(2024, 1, 4), author)
-    BlogPostPage.objects.filter(pk=expired.pk).update(
-        expire_at=timezone.now() - dt.timedelta(minutes=1)
-    )
-    unpublished = make_post(blog, "Hidden unpublished", dt.date(2024, 1, 5), author)
-    unpublished.unpublish()
-    # A live page with an unpublished draft revision: the draft text must not leak.
-    live = seed["post"]
-    live.title = "Hidden draft title of a live page"
-    live.save_revision()
-    return {
-        "draft": draft,
-        "private": private,
-        "login": login_only,
-        "expired": expired,
-        "unpublished": unpublished,
-    }
-
-
-HIDDEN = {
-    "Hidden draft",
-    "Hidden private",
-    "Hidden login",
-    "Hidden expired",
-    "Hidden unpublished",
-    "Hidden draft title of a live page",
-}
 
 
 @pytest.mark.django_db
