@@ -92,6 +92,23 @@ def test_v3_never_shows_draft_private_or_unpublished_pages(hidden_pages, client)
 
 
 @pytest.mark.django_db
+def test_v3_revisions_and_snippets_are_not_public(hidden_pages, client, seed):
+    """v3 also mounts page revisions and snippets (promotions have drafts): not for readers."""
+    from cms.models import Promo
+
+    Promo.objects.create(title="Hidden draft promotion", live=False)
+    live = seed["post"]
+    responses = [
+        client.get(f"{V3}{live.pk}/revisions/"),
+        client.get(f"{V3}{live.pk}/revisions/{live.latest_revision_id}/"),
+        client.get("/api/v3/snippets/cms.Promo/"),
+    ]
+    for response in responses:
+        assert response.status_code in (401, 403, 404), response.request["PATH_INFO"]
+        assert "Hidden draft" not in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_v3_write_endpoints_need_a_token(seed, client):
     response = client.post(
         V3, {"meta": {"type": "cms.BlogPostPage"}, "title": "x"}, content_type="application/json"
