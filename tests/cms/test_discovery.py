@@ -66,6 +66,11 @@ def test_search_with_no_query_or_no_results_explains_itself(seed, client):
     assert 'name="query"' in client.get("/search/").content.decode()
     content = client.get("/search/", {"query": "zzzxqqq"}).content.decode()
     assert "No results for “zzzxqqq”." in content
+    # Quotes and punctuation used to reach SQLite's full-text syntax and answer 500.
+    for query in ('"', 'Tamoxifen"', '">x', "NEAR(a"):
+        response = client.get("/search/", {"query": query})
+        assert response.status_code == 200, query
+    assert "1 result for" in client.get("/search/", {"query": '"Tamoxifen'}).content.decode()
 
 
 @pytest.mark.django_db
