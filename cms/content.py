@@ -54,6 +54,11 @@ def safe_url(url: str | None) -> str:
     return value
 
 
+_DROPPED_WITH_CONTENT = [
+    "script", "style", "template", "noscript", "iframe", "object", "svg", "math",
+]  # fmt: skip
+
+
 @lru_cache(maxsize=4096)
 def clean_rich_text(source: str, features: tuple[str, ...] | None = None) -> str:
     """Stored rich text (Wagtail's database HTML) reduced to what the rich text features allow.
@@ -65,8 +70,12 @@ def clean_rich_text(source: str, features: tuple[str, ...] | None = None) -> str
     """
     if not source:
         return source
+    soup = BeautifulSoup(source, "html.parser")
+    # Wagtail unwraps unknown elements, keeping their text: drop code and styles whole.
+    for element in soup.find_all(_DROPPED_WITH_CONTENT):
+        element.decompose()
     cleaned, _removals = APIRichText.sanitize_db_html(
-        source, features=list(features) if features is not None else None
+        str(soup), features=list(features) if features is not None else None
     )
     return cleaned
 
