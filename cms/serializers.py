@@ -10,27 +10,30 @@ from wagtail.models import Collection, CollectionViewRestriction
 
 from cms.content import clean_rich_text, safe_url
 
-_RESTRICTED_KEY = "_cms_restricted_collection_ids"
+_RESTRICTED_ATTR = "_cms_restricted_collection_ids"
 
 
 def restricted_collection_ids(context: dict) -> set[int]:
-    """Collections under a view restriction (and their descendants), once per response.
+    """Collections under a view restriction (and their descendants), once per request.
 
     Page output is the same for every reader and may be cached publicly, so a file in a
     restricted collection is left out whoever asks, as the images and documents
-    endpoints leave it out for anonymous readers.
+    endpoints leave it out for anonymous readers. Kept on the request, never in the
+    serializer: v3 reuses one serializer instance (and its context) for every request.
     """
-    if _RESTRICTED_KEY not in context:
-        paths = Collection.objects.filter(
-            pk__in=CollectionViewRestriction.objects.values("collection_id")
-        ).values_list("path", flat=True)
-        ids: set[int] = set()
-        for path in paths:
-            ids.update(
-                Collection.objects.filter(path__startswith=path).values_list("pk", flat=True)
-            )
-        context[_RESTRICTED_KEY] = ids
-    return context[_RESTRICTED_KEY]
+    request = context.get("request")
+    cached = getattr(request, _RESTRICTED_ATTR, None)
+    if cached is not None:
+        return cached
+    paths = Collection.objects.filter(
+        pk__in=CollectionViewRestriction.objects.values("collection_id")
+    ).values_list("path", flat=True)
+    ids: set[int] = set()
+    for path in paths:
+        ids.update(Collection.objects.filter(path__startswith=path).values_list("pk", flat=True))
+    if request is not None:
+        setattr(request, _RESTRICTED_ATTR, ids)
+    return ids
 
 
 class PublicImageRenditionField(ImageRenditionField):

@@ -159,3 +159,22 @@ def test_files_in_a_draft_only_do_not_reach_page_outputs(files, seed, client):
         content = response.content.decode()
         assert "Draft-only handout" not in content
         assert files.public_document.url not in content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_a_collection_made_private_is_hidden_on_the_next_request(seed, client, version):
+    """v3 keeps one serializer for all requests: nothing about restrictions may stick to it."""
+    collection = Collection.get_first_root_node().add_child(name="Soon private")
+    photo = get_image_model().objects.create(
+        title="Soon private portrait", file=get_test_image_file(), collection=collection
+    )
+    Author.objects.filter(slug="dr-pan").update(photo=photo)
+    url = f"/api/{version}/pages/{seed['post'].pk}/"
+
+    def pan_photo():
+        return {a["name"]: a["photo"] for a in client.get(url).json()["authors"]}["Dr. Pan"]
+
+    assert pan_photo() is not None
+    CollectionViewRestriction.objects.create(collection=collection, restriction_type="login")
+    assert pan_photo() is None
