@@ -7,6 +7,9 @@ class CmsConfig(AppConfig):
     verbose_name = "Site content"
 
     def ready(self) -> None:
+        from cms.content import install_api_rich_text_cleaning
+
         from . import response_cache_signals
 
+        install_api_rich_text_cleaning()
         response_cache_signals.connect()

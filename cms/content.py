@@ -8,12 +8,15 @@ keeps those outputs consistent, and keeps sanitising in one place.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from urllib.parse import urljoin
 
 import nh3
 from bs4 import BeautifulSoup
 from django.template.loader import render_to_string
+from wagtail.api.rich_text import APIRichText
 from wagtail.models import Page
 
 # Tags and attributes allowed in HTML that leaves the site (feeds, webhooks): what the
@@ -31,6 +34,69 @@ ALLOWED_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
 }
+
+SAFE_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+# Browsers drop ASCII whitespace and control characters inside a scheme ("java\tscript:").
+_IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f]")
+
+
+def safe_url(url: str | None) -> str:
+    """``url`` if following it cannot run script, else ``""``.
+
+    URLField validation keeps ``javascript:`` out of admin forms, but not out of imports,
+    the shell or data migrations; every href built from a stored URL goes through here.
+    Relative URLs (no scheme) are kept.
+    """
+    value = (url or "").strip()
+    scheme, colon, _ = _IGNORED_IN_SCHEME.sub("", value).partition(":")
+    if colon and not any(c in scheme for c in "/?#") and scheme.lower() not in SAFE_URL_SCHEMES:
+        return ""
+    return value
+
+
+_DROPPED_WITH_CONTENT = [
+    "script", "style", "template", "noscript", "iframe", "object", "svg", "math",
+]  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def clean_rich_text(source: str, features: tuple[str, ...] | None = None) -> str:
+    """Stored rich text (Wagtail's database HTML) reduced to what the rich text features allow.
+
+    The editor and the v3 write API already clean what they store; code, imports and old
+    revisions do not. This is Wagtail's own input cleaner applied on the way out, so no
+    stored ``<script>``, ``on*`` attribute or ``javascript:`` link reaches a reader or a
+    partner. Cached: the same source is cleaned once per process.
+    """
+    if not source:
+        return source
+    soup = BeautifulSoup(source, "html.parser")
+    # Wagtail unwraps unknown elements, keeping their text: drop code and styles whole.
+    for element in soup.find_all(_DROPPED_WITH_CONTENT):
+        element.decompose()
+    cleaned, _removals = APIRichText.sanitize_db_html(
+        str(soup), features=list(features) if features is not None else None
+    )
+    return cleaned
+
+
+def install_api_rich_text_cleaning() -> None:
+    """Clean rich text in every API output format (v2 fields and blocks, v3, all formats).
+
+    Wagtail serialises all API rich text through ``APIRichText.serialize`` and offers no
+    setting to wrap it, so the class method is wrapped once at start-up.
+    """
+    original = APIRichText.__dict__["serialize"].__func__
+    if getattr(original, "_cms_cleaning", False):
+        return
+
+    def serialize(cls, value, *, format, features=None):  # noqa: A002 - Wagtail's signature
+        if isinstance(value, str):
+            value = clean_rich_text(value, tuple(features) if features is not None else None)
+        return original(cls, value, format=format, features=features)
+
+    serialize._cms_cleaning = True
+    APIRichText.serialize = classmethod(serialize)
 
 
 @dataclass

@@ -6,6 +6,61 @@ compatibility shim, so one definition serves both.
 
 from rest_framework import serializers
 from wagtail.images.api.fields import ImageRenditionField
+from wagtail.models import Collection, CollectionViewRestriction
+
+from cms.content import clean_rich_text, safe_url
+
+_RESTRICTED_ATTR = "_cms_restricted_collection_ids"
+
+
+def restricted_collection_ids(context: dict) -> set[int]:
+    """Collections under a view restriction (and their descendants), once per request.
+
+    Page output is the same for every reader and may be cached publicly, so a file in a
+    restricted collection is left out whoever asks, as the images and documents
+    endpoints leave it out for anonymous readers. Kept on the request, never in the
+    serializer: v3 reuses one serializer instance (and its context) for every request.
+    """
+    request = context.get("request")
+    cached = getattr(request, _RESTRICTED_ATTR, None)
+    if cached is not None:
+        return cached
+    paths = Collection.objects.filter(
+        pk__in=CollectionViewRestriction.objects.values("collection_id")
+    ).values_list("path", flat=True)
+    ids: set[int] = set()
+    for path in paths:
+        ids.update(Collection.objects.filter(path__startswith=path).values_list("pk", flat=True))
+    if request is not None:
+        setattr(request, _RESTRICTED_ATTR, ids)
+    return ids
+
+
+class PublicImageRenditionField(ImageRenditionField):
+    """A rendition, or ``null`` when the image sits in a restricted collection."""
+
+    def to_representation(self, image):
+        if image.collection_id in restricted_collection_ids(self.context):
+            return None
+        return super().to_representation(image)
+
+
+class SafeURLField(serializers.CharField):
+    """A stored URL, empty when following it would run script (``javascript:``)."""
+
+    def to_representation(self, value) -> str:
+        return safe_url(value)
+
+
+class CleanRichTextField(serializers.CharField):
+    """Rich text read by a plain serializer (outside ``APIRichText``), cleaned the same way."""
+
+    def __init__(self, features: tuple[str, ...] | None = None, **kwargs) -> None:
+        self.features = features
+        super().__init__(**kwargs)
+
+    def to_representation(self, value) -> str:
+        return clean_rich_text(str(value or ""), self.features)
 
 
 class AuthorSerializer(serializers.Serializer):
@@ -15,16 +70,21 @@ class AuthorSerializer(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.CharField()
     credentials = serializers.CharField()
-    bio = serializers.CharField()
-    photo = ImageRenditionField("fill-240x240", allow_null=True)
+    bio = CleanRichTextField(features=("bold", "italic", "link"))
+    photo = PublicImageRenditionField("fill-240x240", allow_null=True)
 
 
 class DocumentLinkSerializer(serializers.Serializer):
-    """A document as a public download link."""
+    """A document as a public download link; ``null`` when its collection is restricted."""
 
     id = serializers.IntegerField()
     title = serializers.CharField()
     url = serializers.CharField()
+
+    def to_representation(self, instance):
+        if instance.collection_id in restricted_collection_ids(self.context):
+            return None
+        return super().to_representation(instance)
 
 
 class TagNamesField(serializers.Field):

@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/v3/", api_v3.urls),
     # By string: cms never imports screening (tests/test_project.py checks the direction).
     path("api/screening/", include("screening.urls")),
-    path("sitemap.xml", sitemap),
+    path("sitemap.xml", sitemap, {"sitemaps": {"pages": views.PublicSitemap}}),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
     path("search/", views.search, name="search"),

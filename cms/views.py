@@ -1,5 +1,6 @@
 """Site-wide views: robots.txt, the health report and site search."""
 
+import re
 import time
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Page
 
 from cms import health
@@ -83,6 +85,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 SEARCH_RESULTS_PER_PAGE = 10
+# SQLite's full-text engine (FTS5) answers a query holding quotes or other punctuation
+# with a syntax error (a 500 for the reader); the words are all search needs.
+_NOT_A_WORD = re.compile(r"[^\w\s]+")
 
 
 def public_pages():
@@ -92,13 +97,24 @@ def public_pages():
     return Page.objects.live().public().exclude(pk__in=list(overdue)).exclude(depth=1)
 
 
+class PublicSitemap(Sitemap):
+    """Wagtail's sitemap (live, public pages of this site) without pages whose expiry has
+    passed but which the scheduler has not unpublished yet."""
+
+    def items(self):
+        now = timezone.now()
+        overdue = Page.objects.live().filter(expire_at__lte=now).values_list("pk", flat=True)
+        return super().items().exclude(pk__in=list(overdue))
+
+
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     """Site search over posts, events and pages (Wagtail search; no JavaScript needed)."""
     query = request.GET.get("query", "").strip()[:200]
     results = None
-    if query:
-        found = public_pages().specific().search(query)
+    terms = " ".join(_NOT_A_WORD.sub(" ", query).split())
+    if terms:
+        found = public_pages().specific().search(terms)
         paginator = Paginator(found, SEARCH_RESULTS_PER_PAGE)
         results = paginator.get_page(request.GET.get("page"))
     return TemplateResponse(request, "cms/search.html", {"query": query, "results": results})

@@ -14,7 +14,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from cms.blocks import ArticleStreamBlock
-from cms.serializers import AuthorSerializer, TagNamesField
+from cms.serializers import AuthorSerializer, SafeURLField, TagNamesField
 
 from .base import HealthReviewMixin, SitePageMixin, shown
 from .snippets import Author
@@ -146,4 +146,8 @@ class BlogPostReference(Orderable):
     note = models.CharField(_("note"), max_length=500, blank=True)
 
     panels = [FieldPanel("title"), FieldPanel("url"), FieldPanel("note")]
-    api_fields = [APIField("title"), APIField("url"), APIField("note")]
+    api_fields = [
+        APIField("title"),
+        APIField("url", serializer=SafeURLField()),
+        APIField("note"),
+    ]

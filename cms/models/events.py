@@ -11,7 +11,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
-from cms.serializers import DocumentLinkSerializer
+from cms.serializers import DocumentLinkSerializer, SafeURLField
 
 from .base import SitePageMixin, shown
 
@@ -119,8 +119,8 @@ class EventSession(Orderable):
     api_fields = [
         APIField("title"),
         APIField("speaker"),
-        APIField("slides_url"),
-        APIField("video_url"),
+        APIField("slides_url", serializer=SafeURLField()),
+        APIField("video_url", serializer=SafeURLField()),
         APIField("document", serializer=DocumentLinkSerializer(allow_null=True)),
     ]
 
@@ -144,7 +144,7 @@ class EventResource(Orderable):
     panels = [FieldPanel("title"), FieldPanel("url"), FieldPanel("document"), FieldPanel("note")]
     api_fields = [
         APIField("title"),
-        APIField("url"),
+        APIField("url", serializer=SafeURLField()),
         APIField("document", serializer=DocumentLinkSerializer(allow_null=True)),
         APIField("note"),
     ]

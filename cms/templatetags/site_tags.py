@@ -1,8 +1,12 @@
 """Template helpers for the site chrome."""
 
 from django import template
+from django.utils.safestring import SafeString
 from wagtail.models import Site
+from wagtail.rich_text import RichText
+from wagtail.templatetags.wagtailcore_tags import richtext
 
+from cms.content import clean_rich_text, safe_url
 from cms.models import HomePage
 from cms.models.base import shown
 
@@ -30,3 +34,19 @@ def section_nav(context) -> list:
     if home is None:
         return []
     return list(shown(home.get_children()).in_menu())
+
+
+@register.filter(name="clean_richtext")
+def clean_richtext(value: RichText | str | None) -> SafeString | RichText:
+    """Wagtail's ``richtext`` filter, after cleaning the stored HTML (see ``clean_rich_text``).
+
+    Use it instead of ``richtext`` in every reader template.
+    """
+    source = value.source if isinstance(value, RichText) else value
+    return richtext(RichText(clean_rich_text(source or "")))
+
+
+@register.filter(name="safe_url")
+def safe_url_filter(value: str | None) -> str:
+    """A stored URL fit for an href: empty when it would run script (``javascript:``)."""
+    return safe_url(value)

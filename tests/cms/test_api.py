@@ -3,10 +3,9 @@
 import datetime as dt
 
 import pytest
-from django.utils import timezone
-from wagtail.models import PageViewRestriction
 
-from cms.models import Author, BlogPostPage, BlogPostReference
+from cms.models import Author, BlogPostReference
+from tests.cms.conftest import HIDDEN
 from tests.cms.test_site import make_post
 
 V2 = "/api/v2/pages/"
@@ -68,45 +67,6 @@ def test_v3_detail_and_openapi(seed, client):
     assert "/api/v3/pages/{page_id}/" in openapi["paths"]
 
 
-@pytest.fixture
-def hidden_pages(seed):
-    """One page of each kind that must never reach an anonymous client."""
-    blog = seed["blog"]
-    author = Author.objects.first()
-    draft = make_post(blog, "Hidden draft", dt.date(2024, 1, 1), author, publish=False)
-    private = make_post(blog, "Hidden private", dt.date(2024, 1, 2), author)
-    PageViewRestriction.objects.create(page=private, restriction_type="password", password="pw")
-    login_only = make_post(blog, "Hidden login", dt.date(2024, 1, 3), author)
-    PageViewRestriction.objects.create(page=login_only, restriction_type="login")
-    expired = make_post(blog, "Hidden expired", dt.date(2024, 1, 4), author)
-    BlogPostPage.objects.filter(pk=expired.pk).update(
-        expire_at=timezone.now() - dt.timedelta(minutes=1)
-    )
-    unpublished = make_post(blog, "Hidden unpublished", dt.date(2024, 1, 5), author)
-    unpublished.unpublish()
-    # A live page with an unpublished draft revision: the draft text must not leak.
-    live = seed["post"]
-    live.title = "Hidden draft title of a live page"
-    live.save_revision()
-    return {
-        "draft": draft,
-        "private": private,
-        "login": login_only,
-        "expired": expired,
-        "unpublished": unpublished,
-    }
-
-
-HIDDEN = {
-    "Hidden draft",
-    "Hidden private",
-    "Hidden login",
-    "Hidden expired",
-    "Hidden unpublished",
-    "Hidden draft title of a live page",
-}
-
-
 @pytest.mark.django_db
 def test_v2_never_shows_hidden_pages(hidden_pages, client):
     assert not titles(client.get(V2, {"limit": 100})) & HIDDEN
@@ -129,6 +89,23 @@ def test_v3_never_shows_draft_private_or_unpublished_pages(hidden_pages, client)
         if key == "expired":
             continue
         assert client.get(f"{V3}{page.pk}/").status_code == 404, page.title
+
+
+@pytest.mark.django_db
+def test_v3_revisions_and_snippets_are_not_public(hidden_pages, client, seed):
+    """v3 also mounts page revisions and snippets (promotions have drafts): not for readers."""
+    from cms.models import Promo
+
+    Promo.objects.create(title="Hidden draft promotion", live=False)
+    live = seed["post"]
+    responses = [
+        client.get(f"{V3}{live.pk}/revisions/"),
+        client.get(f"{V3}{live.pk}/revisions/{live.latest_revision_id}/"),
+        client.get("/api/v3/snippets/cms.Promo/"),
+    ]
+    for response in responses:
+        assert response.status_code in (401, 403, 404), response.request["PATH_INFO"]
+        assert "Hidden draft" not in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from django.utils import timezone
 from wagtail.models import PageViewRestriction
 
 from cms.models import Author, BlogPostPage, EventResourcesPage
+from tests.cms.conftest import HIDDEN
 from tests.cms.test_site import make_post
 
 
@@ -44,10 +45,32 @@ def test_search_finds_posts_and_events_but_never_hidden_pages(seed, client):
 
 
 @pytest.mark.django_db
+def test_sitemap_and_search_never_list_hidden_pages(hidden_pages, client):
+    """Draft, password, login, expired (before the scheduler runs), unpublished, under a
+    restricted section, and the draft title of a live page: none in the sitemap or search."""
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert "/breast-cancer-relapse-and-side-effects-arimidex/</loc>" in sitemap
+    for key, page in hidden_pages.items():
+        assert f"/{page.slug}/" not in sitemap, key
+    assert "/staff-section/" not in sitemap
+
+    found = client.get("/search/", {"query": "Hidden"}).content.decode()
+    assert "No results for" in found
+    assert not {title for title in HIDDEN if title in found}
+    # The draft title's words find nothing either: search reads the published page.
+    assert "No results for" in client.get("/search/", {"query": "draft title"}).content.decode()
+
+
+@pytest.mark.django_db
 def test_search_with_no_query_or_no_results_explains_itself(seed, client):
     assert 'name="query"' in client.get("/search/").content.decode()
     content = client.get("/search/", {"query": "zzzxqqq"}).content.decode()
     assert "No results for “zzzxqqq”." in content
+    # Quotes and punctuation used to reach SQLite's full-text syntax and answer 500.
+    for query in ('"', 'Tamoxifen"', '">x', "NEAR(a"):
+        response = client.get("/search/", {"query": query})
+        assert response.status_code == 200, query
+    assert "1 result for" in client.get("/search/", {"query": '"Tamoxifen'}).content.decode()
 
 
 @pytest.mark.django_db

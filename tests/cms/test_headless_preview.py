@@ -49,13 +49,33 @@ def test_an_editor_previews_a_draft_as_the_api_shows_it(seed, client, admin_user
         ({"content_type": "cms.blogpostpage"}, 400),
         ({"content_type": "cms.blogpostpage", "token": "id=6:forged"}, 404),
         ({"content_type": "nonsense", "token": "x"}, 400),
+        ({"content_type": "cms.blogpostpage", "token": ""}, 400),
+        ({"content_type": "cms.blogpostpage", "token": "id=6:forged", "id": "6"}, 404),
     ],
 )
 def test_preview_without_a_valid_token_shows_nothing(seed, client, query, status):
     response = client.get("/api/v2/page_preview/", query)
     assert response.status_code == status
-    assert "message" in response.json()
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["message"]
     assert "Breast Cancer" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_token_only_opens_its_own_preview(seed, client, admin_user):
+    """A genuine token with another content type, or with its signature cut, shows nothing."""
+    post = seed["post"]
+    post.title = "Draft title only an editor may see"
+    query = {k: v[0] for k, v in parse_qs(urlsplit(preview_url(post, admin_user)).query).items()}
+    cases = [
+        {**query, "content_type": "cms.eventresourcespage"},
+        {**query, "token": query["token"].rsplit(":", 1)[0] + ":AAAA"},
+    ]
+    for case in cases:
+        response = client.get("/api/v2/page_preview/", case)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json" and response.json()["message"]
+        assert "Draft title" not in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -66,6 +86,8 @@ def test_preview_tokens_expire(seed, client, admin_user, settings):
     settings.HEADLESS_PREVIEW_MAX_AGE = -1
     response = client.get("/api/v2/page_preview/", query)
     assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "expired" in response.json()["message"]
     assert "Expired preview" not in response.content.decode()
 
 
