@@ -9,8 +9,25 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from cms.search import search_terms
+
 MAX_OFFSET = 10**9
 INTEGER_PARAMS = ("offset", "limit")
+
+
+def _words_only_search(request: HttpRequest) -> str | None:
+    """Reduce ``search`` to its words (see cms.search); a problem if none are left."""
+    if "search" not in request.GET:
+        return None
+    raw = request.GET["search"]
+    terms = search_terms(raw)
+    if raw.strip() and not terms:
+        return "search must contain at least one word"
+    if terms != raw:
+        query = request.GET.copy()
+        query["search"] = terms
+        request.GET = query
+    return None
 
 
 def _problem(request: HttpRequest) -> str | None:
@@ -35,7 +52,7 @@ class APIInputGuardMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/api/"):
-            problem = _problem(request)
+            problem = _problem(request) or _words_only_search(request)
             if problem:
                 return JsonResponse({"message": problem, "status": 400}, status=400)
         return self.get_response(request)

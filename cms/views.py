@@ -1,6 +1,5 @@
 """Site-wide views: robots.txt, the health report and site search."""
 
-import re
 import time
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Page
 
 from cms import health
+from cms.search import search_terms
 
 BEAT_TICK_CACHE_KEY = "publishing:beat:last_tick"
 
@@ -85,9 +85,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 SEARCH_RESULTS_PER_PAGE = 10
-# SQLite's full-text engine (FTS5) answers a query holding quotes or other punctuation
-# with a syntax error (a 500 for the reader); the words are all search needs.
-_NOT_A_WORD = re.compile(r"[^\w\s]+")
 
 
 def public_pages():
@@ -112,7 +109,7 @@ def search(request: HttpRequest) -> HttpResponse:
     """Site search over posts, events and pages (Wagtail search; no JavaScript needed)."""
     query = request.GET.get("query", "").strip()[:200]
     results = None
-    terms = " ".join(_NOT_A_WORD.sub(" ", query).split())
+    terms = search_terms(query)
     if terms:
         found = public_pages().specific().search(terms)
         paginator = Paginator(found, SEARCH_RESULTS_PER_PAGE)

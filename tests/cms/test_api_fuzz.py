@@ -103,6 +103,9 @@ VALUES = st.one_of(
             "1e9",
             "%00",
             "title(",
+            '"',
+            '"Arimidex',
+            "a'b OR c*",
             "",
         ]
     ),
@@ -155,9 +158,21 @@ def test_v3_snippet_routes_never_error(client, seed, path):
         ("/api/v2/pages/?search=a&search_operator=xor", "search_operator must be 'and' or 'or'"),
         ("/api/v2/pages/6/?search=a&search_operator=0", "search_operator must be 'and' or 'or'"),
         ("/api/v2/pages/find/?id=abc", "id must be a positive integer"),
+        ("/api/v2/pages/?search=%22", "search must contain at least one word"),
+        ("/api/v3/pages/?search=%27%28", "search must contain at least one word"),
     ],
 )
 def test_inputs_that_crash_wagtail_get_a_400_that_says_why(client, seed, url, message):
     response = client.get(url)
     assert response.status_code == 400
     assert response.json()["message"] == message
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", ["/api/v2/pages/", "/api/v3/pages/"])
+def test_search_with_quotes_and_punctuation_finds_the_words(client, seed, endpoint):
+    """SQLite's full-text syntax used to turn a quote into a 500; the words are searched."""
+    response = client.get(endpoint, {"search": '"Arimidex"!'})
+    assert response.status_code == 200
+    titles = [item["title"] for item in response.json()["items"]]
+    assert seed["post"].title in titles
