@@ -50,6 +50,19 @@ MAX_BODY_BYTES = 512 * 1024
 #: outer middleware (CORS, CSP, security, session Vary) adds its own on every answer.
 STORED_HEADERS = ("Content-Type", "Content-Language", "ETag", "Link", "X-Frame-Options")
 UNCACHEABLE_DIRECTIVES = {"private", "no-store", "no-cache"}
+#: Paths never marked public, or cached their own way (feeds): not even looked up.
+SKIPPED_PREFIXES = (
+    "/feeds/",
+    "/admin/",
+    "/django-admin/",
+    "/healthz",
+    "/static/",
+    "/media/",
+    "/documents/",
+    "/search/",
+    "/api/v2/page_preview/",
+    "/_util/",
+)
 
 _local: OrderedDict[str, StoredResponse] = OrderedDict()
 _local_bytes = 0
@@ -120,6 +133,8 @@ def _key(request: HttpRequest) -> str:
 
 def _eligible(request: HttpRequest) -> bool:
     if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
+        return False
+    if request.path.startswith(SKIPPED_PREFIXES):
         return False
     user = getattr(request, "user", None)
     return not (user is not None and user.is_authenticated)
