@@ -2,10 +2,12 @@
 
 from django.conf import settings
 from django.core.signing import BadSignature
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import NoReverseMatch
 from django.utils import timezone
 from rest_framework.response import Response
+from wagtail.api.v2.pagination import WagtailPagination
 from wagtail.api.v2.router import WagtailAPIRouter
 from wagtail.api.v2.serializers import PageHtmlUrlField, PageSerializer
 from wagtail.api.v2.utils import BadRequestError
@@ -52,6 +54,24 @@ class PublicPageSerializer(PageSerializer):
     html_url = RequestPageHtmlUrlField(read_only=True)
 
 
+class IdsFirstPagination(WagtailPagination):
+    """Wagtail's offset pagination, reading the slice's ids first and then only those rows.
+
+    ``OFFSET 90000`` over the full rows made PostgreSQL sort or walk 90,000 posts with
+    their bodies; over ids it skips narrow rows, and the 20 wanted rows come by primary
+    key. The answer is the same: same ids, same order (duplicates kept), same count.
+    Search results are not querysets and pass through unchanged.
+    """
+
+    def paginate_queryset(self, queryset, request, view=None):
+        window = super().paginate_queryset(queryset, request, view)
+        if not isinstance(window, QuerySet):
+            return window
+        ids = list(window.values_list("pk", flat=True))
+        found = queryset.order_by().in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
+
+
 class PublicPagesAPIViewSet(StrictQueryMixin, PagesAPIViewSet):
     """Wagtail's pages endpoint, also hiding pages whose expiry time has passed.
 
@@ -60,6 +80,7 @@ class PublicPagesAPIViewSet(StrictQueryMixin, PagesAPIViewSet):
     """
 
     base_serializer_class = PublicPageSerializer
+    pagination_class = IdsFirstPagination
     #: Listing and detail answers are the same for every anonymous partner: cacheable.
     public_response_cache = True
 
