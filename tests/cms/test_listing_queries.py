@@ -95,18 +95,27 @@ def test_blog_index_queries_do_not_grow_with_posts(seed, client):
 
 @pytest.mark.django_db
 def test_api_list_pages_are_the_ordered_slices(seed, client):
+    """Front-half slices by OFFSET, back-half ones from the far end: one unbroken list."""
     blog = seed["blog"]
     pan = Author.objects.get(slug="dr-pan")
-    for i in range(6):
-        make_post(blog, f"API post {i}", dt.date(2022, 3, 1 + i), pan, tags=["x"])
-    ordered = list(
-        BlogPostPage.objects.live().order_by("-first_published_at").values_list("pk", flat=True)
+    posts = [
+        make_post(blog, f"API post {i}", dt.date(2022, 3, 1 + i), pan, tags=["x"]) for i in range(6)
+    ]
+    # Two posts published at the same instant: the primary key orders them, on every page.
+    BlogPostPage.objects.filter(pk=posts[1].pk).update(
+        first_published_at=posts[2].first_published_at
     )
-    url = "/api/v2/pages/?type=cms.BlogPostPage&fields=tags,authors&order=-first_published_at"
-    pages = [client.get(f"{url}&limit=3&offset={offset}").json() for offset in (0, 3, 6)]
-    assert [p["meta"]["total_count"] for p in pages] == [7, 7, 7]
-    assert [item["id"] for p in pages for item in p["items"]] == ordered
-    assert pages[0]["items"][0]["tags"] == ["x"] and pages[0]["items"][0]["authors"]
+    live = BlogPostPage.objects.live()
+    newest = list(live.order_by("-first_published_at", "-pk").values_list("pk", flat=True))
+    by_path = list(live.order_by("path").values_list("pk", flat=True))
+    url = "/api/v2/pages/?type=cms.BlogPostPage&fields=tags,authors"
+    for order, expected in (("&order=-first_published_at", newest), ("", by_path)):
+        pages = [client.get(f"{url}{order}&limit=2&offset={at}").json() for at in (0, 2, 4, 6)]
+        assert [p["meta"]["total_count"] for p in pages] == [7] * 4
+        assert [item["id"] for p in pages for item in p["items"]] == expected
+        items = {item["id"]: item for p in pages for item in p["items"]}
+        assert items[posts[0].pk]["tags"] == ["x"] and items[posts[0].pk]["authors"]
+    assert client.get(f"{url}&offset=50").json()["items"] == []
     # Random order and search still answer (search results are not paged by ids).
-    assert len(client.get(f"{url.split('&order')[0]}&order=random").json()["items"]) == 7
+    assert len(client.get(f"{url}&order=random").json()["items"]) == 7
     assert client.get("/api/v2/pages/?search=API").status_code == 200
