@@ -61,13 +61,11 @@ class BlogIndexPage(SitePageMixin, Page):
                 pk__in=BlogPostAuthor.objects.filter(author__slug=author_slug).values("page_id")
             )
         # Page through ids only, then fetch the page's ten posts by id; count on the page
-        # table alone (every child of a blog is a post, which the content type confirms).
+        # table alone (the content type says which pages are posts, subclasses included).
         paginator = TwoEndedPaginator(
             posts.filter(matching).values_list("pk", flat=True),
             POSTS_PER_PAGE,
-            count=shown(Page.objects.child_of(self).exact_type(BlogPostPage))
-            .filter(matching)
-            .count(),
+            count=shown(Page.objects.child_of(self).type(BlogPostPage)).filter(matching).count(),
         )
         try:
             page_obj = paginator.page(request.GET.get("page", 1))
