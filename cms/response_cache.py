@@ -24,7 +24,6 @@ import logging
 import re
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,9 +35,11 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import cc_delim_re, set_response_etag
 
+from cms.generation import Generation
+
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "responses:generation"
+_generation = Generation("responses:generation")
 #: Longest an entry stays without any change; a publish replaces it much sooner.
 CACHE_TIMEOUT = 3600
 #: Response bodies each process keeps in memory, checked against the shared generation
@@ -97,16 +98,12 @@ def mark_public(response: HttpResponse) -> HttpResponse:
 
 
 def generation() -> str:
-    value = cache.get(GENERATION_KEY)
-    if value:
-        return value
-    cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-    return cache.get(GENERATION_KEY) or ""
+    return _generation.current()
 
 
 def invalidate_responses() -> None:
     """Drop every stored response (see ``cms.response_cache_signals`` for when)."""
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    _generation.replace()
 
 
 def next_expiry() -> float | None:

@@ -15,7 +15,6 @@ import logging
 import math
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -23,11 +22,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from cms.generation import Generation
+
 from .feeds import CONTENT_TYPES, FeedKey, build_feed, render_feed
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "feeds:generation"
+_generation = Generation("feeds:generation")
 #: Longest a rendered feed stays cached without any change (it is rebuilt on change).
 CACHE_TIMEOUT = 24 * 3600
 #: Feeds each process keeps in memory (checked against the shared generation on use).
@@ -52,18 +53,12 @@ class RenderedFeed:
 
 def generation() -> str:
     """The current generation token (created on first use)."""
-    value = cache.get(GENERATION_KEY)
-    return value or _new_generation()
-
-
-def _new_generation() -> str:
-    cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-    return cache.get(GENERATION_KEY) or ""
+    return _generation.current()
 
 
 def invalidate_feeds() -> None:
     """Drop every cached feed. Call after commit, so no reader rebuilds from stale rows."""
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    _generation.replace()
     logger.debug("feeds invalidated")
 
 
