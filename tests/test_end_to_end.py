@@ -50,6 +50,12 @@ def set_schedule(page, field: str, when: dt.datetime) -> None:
         page.click("button[data-side-panel-toggle='status']")
     set_button.click()
     page.fill(f"#id_{field}", local(when))
+    # The date picker stays open after typing and can cover the dialog's buttons; a
+    # reader would click elsewhere first, which closes it.
+    page.evaluate(
+        "document.querySelectorAll('.xdsoft_datetimepicker')"
+        ".forEach(picker => { picker.style.display = 'none'; })"
+    )
     page.get_by_role("button", name="Save schedule").click()
     page.wait_for_load_state("networkidle")
 
