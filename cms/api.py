@@ -5,7 +5,6 @@ from django.core.signing import BadSignature
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import NoReverseMatch
-from django.utils import timezone
 from rest_framework.response import Response
 from wagtail.api.v2.pagination import WagtailPagination
 from wagtail.api.v2.router import WagtailAPIRouter
@@ -14,9 +13,9 @@ from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
-from wagtail.models import Page
 from wagtail_headless_preview.models import HeadlessPreviewMixin, PagePreview
 
+from cms import visibility
 from cms.response_cache import mark_public
 
 
@@ -31,11 +30,20 @@ class StrictQueryMixin:
             raise BadRequestError("search_operator must be 'and' or 'or'")
 
 
-class ImagesEndpoint(StrictQueryMixin, ImagesAPIViewSet):
+class PublicMediaMixin:
+    """Images and documents under the one visibility rule: none from a restricted
+    collection, whoever asks (Wagtail's own check lets a session that passed a
+    collection's password see its files, and these answers are shared)."""
+
+    def get_queryset(self):
+        return visibility.public_media(super().get_queryset())
+
+
+class ImagesEndpoint(StrictQueryMixin, PublicMediaMixin, ImagesAPIViewSet):
     pass
 
 
-class DocumentsEndpoint(StrictQueryMixin, DocumentsAPIViewSet):
+class DocumentsEndpoint(StrictQueryMixin, PublicMediaMixin, DocumentsAPIViewSet):
     pass
 
 
@@ -90,11 +98,7 @@ class IdsFirstPagination(WagtailPagination):
 
 
 class PublicPagesAPIViewSet(StrictQueryMixin, PagesAPIViewSet):
-    """Wagtail's pages endpoint, also hiding pages whose expiry time has passed.
-
-    Wagtail only flips ``live`` off when the scheduler runs; a partner must not see an
-    expired page in the moment between its expiry and that run.
-    """
+    """Wagtail's pages endpoint under the one visibility rule (``cms.visibility``)."""
 
     base_serializer_class = PublicPageSerializer
     pagination_class = IdsFirstPagination
@@ -120,11 +124,9 @@ class PublicPagesAPIViewSet(StrictQueryMixin, PagesAPIViewSet):
         return queryset.prefetch_related(*related) if related else queryset
 
     def get_base_queryset(self):
-        # An id list rather than an ``expire_at`` filter: search only accepts filters on
-        # indexed fields, and the list is tiny (expired pages not yet unpublished).
-        overdue = Page.objects.live().filter(expire_at__lte=timezone.now())
-        overdue_ids = list(overdue.values_list("pk", flat=True))
-        return super().get_base_queryset().exclude(pk__in=overdue_ids)
+        # Wagtail's queryset lets a session that passed a page's password see that page;
+        # the API is a shared output, so the one visibility rule decides instead.
+        return visibility.public_pages(super().get_base_queryset())
 
     def find_object(self, queryset, request):
         # Wagtail answers ``find/?id=abc`` with a 500; a partner deserves a 400 that says why.

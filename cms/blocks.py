@@ -5,6 +5,8 @@ from wagtail import blocks
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageBlock
 
+from cms import visibility
+
 
 class HeadingBlock(blocks.StructBlock):
     """A section heading; the level is chosen so the page outline stays valid."""
@@ -43,6 +45,17 @@ class CaptionedImageBlock(blocks.StructBlock):
     class Meta:
         icon = "image"
         template = "blocks/image_block.html"
+
+    def render(self, value, context=None):
+        # An image from a restricted collection leaves no trace on a public output.
+        if not visibility.is_public_media(value.get("image")):
+            return ""
+        return super().render(value, context)
+
+    def get_api_representation(self, value, context=None):
+        if not visibility.is_public_media(value.get("image")):
+            return None
+        return super().get_api_representation(value, context)
 
 
 class ArticleStreamBlock(blocks.StreamBlock):

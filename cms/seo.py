@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from wagtail.models import Page
 
+from cms import visibility
 from cms.models import BlogPostPage, EventIndexPage, EventResourcesPage, HomePage
 
 
@@ -72,9 +73,11 @@ def _event(page: EventResourcesPage, home: HomePage | None) -> list[dict]:
         "name": page.title,
         "url": page.full_url,
         "description": page.teaser,
-        "superEvent": _series(page.get_parent().specific),
         "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
     }
+    parent = visibility.public_parent(page)
+    if isinstance(parent, EventIndexPage):
+        event["superEvent"] = _series(parent)
     if page.theme:
         event["about"] = page.theme
     if page.event_date:

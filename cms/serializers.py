@@ -6,41 +6,16 @@ compatibility shim, so one definition serves both.
 
 from rest_framework import serializers
 from wagtail.images.api.fields import ImageRenditionField
-from wagtail.models import Collection, CollectionViewRestriction
 
+from cms import visibility
 from cms.content import clean_rich_text, safe_url
-
-_RESTRICTED_ATTR = "_cms_restricted_collection_ids"
-
-
-def restricted_collection_ids(context: dict) -> set[int]:
-    """Collections under a view restriction (and their descendants), once per request.
-
-    Page output is the same for every reader and may be cached publicly, so a file in a
-    restricted collection is left out whoever asks, as the images and documents
-    endpoints leave it out for anonymous readers. Kept on the request, never in the
-    serializer: v3 reuses one serializer instance (and its context) for every request.
-    """
-    request = context.get("request")
-    cached = getattr(request, _RESTRICTED_ATTR, None)
-    if cached is not None:
-        return cached
-    paths = Collection.objects.filter(
-        pk__in=CollectionViewRestriction.objects.values("collection_id")
-    ).values_list("path", flat=True)
-    ids: set[int] = set()
-    for path in paths:
-        ids.update(Collection.objects.filter(path__startswith=path).values_list("pk", flat=True))
-    if request is not None:
-        setattr(request, _RESTRICTED_ATTR, ids)
-    return ids
 
 
 class PublicImageRenditionField(ImageRenditionField):
     """A rendition, or ``null`` when the image sits in a restricted collection."""
 
     def to_representation(self, image):
-        if image.collection_id in restricted_collection_ids(self.context):
+        if not visibility.is_public_media(image):
             return None
         return super().to_representation(image)
 
@@ -82,7 +57,7 @@ class DocumentLinkSerializer(serializers.Serializer):
     url = serializers.CharField()
 
     def to_representation(self, instance):
-        if instance.collection_id in restricted_collection_ids(self.context):
+        if not visibility.is_public_media(instance):
             return None
         return super().to_representation(instance)
 

@@ -8,13 +8,11 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from wagtail.contrib.sitemaps import Sitemap
-from wagtail.models import Page
 
-from cms import health
+from cms import health, visibility
 from cms.search import search_terms
 
 BEAT_TICK_CACHE_KEY = "publishing:beat:last_tick"
@@ -87,21 +85,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 SEARCH_RESULTS_PER_PAGE = 10
 
 
-def public_pages():
-    """Live, public pages that have not expired: what any reader-facing output may show."""
-    now = timezone.now()
-    overdue = Page.objects.live().filter(expire_at__lte=now).values_list("pk", flat=True)
-    return Page.objects.live().public().exclude(pk__in=list(overdue)).exclude(depth=1)
-
-
 class PublicSitemap(Sitemap):
-    """Wagtail's sitemap (live, public pages of this site) without pages whose expiry has
-    passed but which the scheduler has not unpublished yet."""
+    """Wagtail's sitemap (the pages of this site) under the one visibility rule."""
 
     def items(self):
-        now = timezone.now()
-        overdue = Page.objects.live().filter(expire_at__lte=now).values_list("pk", flat=True)
-        return super().items().exclude(pk__in=list(overdue))
+        return visibility.public_pages(super().items())
 
 
 @require_GET
@@ -111,7 +99,7 @@ def search(request: HttpRequest) -> HttpResponse:
     results = None
     terms = search_terms(query)
     if terms:
-        found = public_pages().specific().search(terms)
+        found = visibility.public_pages().specific().search(terms)
         paginator = Paginator(found, SEARCH_RESULTS_PER_PAGE)
         results = paginator.get_page(request.GET.get("page"))
     return TemplateResponse(request, "cms/search.html", {"query": query, "results": results})

@@ -1,16 +1,22 @@
 """Admin customisation for site content: author snippets and the reviews-due report."""
 
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import ReferenceIndex
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from cms import visibility
 from cms.admin_views import ReviewsDuePanel, ReviewsDueReportView
 from cms.models import Author, Promo
+from cms.rich_text import PublicDocumentLinkHandler, PublicImageEmbedHandler
 
 
 class AuthorViewSet(SnippetViewSet):
@@ -89,3 +95,39 @@ def warn_snippet_schedule_not_in_force(request, instance) -> None:
 @hooks.register("construct_homepage_panels")
 def add_reviews_due_panel(request, panels) -> None:
     panels.append(ReviewsDuePanel())
+
+
+@hooks.register("register_rich_text_features", order=100)
+def register_public_media_handlers(features) -> None:
+    """After Wagtail's own (order 0): images and documents in rich text follow the
+    visibility rule, so a restricted one never reaches a public output."""
+    features.register_embed_type(PublicImageEmbedHandler)
+    features.register_link_type(PublicDocumentLinkHandler)
+
+
+def _restricted_media_titles(page) -> list[str]:
+    """Images and documents the page refers to that readers will not see."""
+    titles = []
+    for model in (get_image_model(), get_document_model()):
+        content_type = ContentType.objects.get_for_model(model)
+        ids = ReferenceIndex.get_references_for_object(page).filter(to_content_type=content_type)
+        for item in model.objects.filter(pk__in=ids.values("to_object_id")):
+            if not visibility.is_public_media(item):
+                titles.append(item.title)
+    return sorted(titles)
+
+
+@hooks.register("after_publish_page")
+def warn_about_restricted_media(request, page) -> None:
+    """Readers never see media from a restricted collection: tell the editor who just
+    published a page that uses some, rather than let them find a gap on the site."""
+    titles = _restricted_media_titles(page)
+    if titles:
+        messages.warning(
+            request,
+            _(
+                "Readers will not see %(titles)s: they are in a restricted collection. "
+                "Move them to a public collection or choose others."
+            )
+            % {"titles": ", ".join(f"“{title}”" for title in titles)},
+        )

@@ -17,6 +17,7 @@ from django.dispatch import receiver
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from cms import visibility
 from cms.models import Author
 
 from .feed_cache import invalidate_feeds
@@ -47,9 +48,10 @@ def feeds_changed(keys: set[FeedKey]) -> None:
 
 @receiver(page_published)
 def on_page_published(sender, instance: Page, revision=None, **kwargs) -> None:
-    if not instance.live:
+    if not visibility.is_public(instance):
         # Wagtail sends this when a first publish is only scheduled: no feed changes yet;
-        # the scheduled publish itself sends it again.
+        # the scheduled publish itself sends it again. A private page is in no feed, and
+        # a ping would name its tag and author topics to the hub.
         return
     keys = feed_keys_for_page(instance)
     keys |= previously_published_keys(instance, getattr(revision, "pk", None))
@@ -58,7 +60,8 @@ def on_page_published(sender, instance: Page, revision=None, **kwargs) -> None:
 
 @receiver(page_unpublished)
 def on_page_unpublished(sender, instance: Page, **kwargs) -> None:
-    feeds_changed(feed_keys_for_page(instance))
+    if not visibility.is_restricted(instance):  # a private page was in no feed
+        feeds_changed(feed_keys_for_page(instance))
 
 
 @receiver(post_page_move)
@@ -68,7 +71,7 @@ def on_page_moved(sender, instance: Page, **kwargs) -> None:
 
 @receiver(pre_delete)
 def on_page_deleted(sender, instance, **kwargs) -> None:
-    if isinstance(instance, Page) and instance.live:
+    if isinstance(instance, Page) and visibility.is_public(instance):
         feeds_changed(feed_keys_for_page(instance))
 
 

@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc2822_date, rfc3339_date
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 from wagtail.models import Page, Site
 
+from cms import visibility
 from cms.content import PageContent, page_content
 from cms.models import (
     Author,
@@ -146,37 +146,31 @@ class FeedData:
         return [("hub", hub) for hub in self.hubs] if self.page == 1 else []
 
 
-def public_pages(queryset: QuerySet) -> QuerySet:
-    """Live, public (no restriction on the page or an ancestor) and not yet expired.
-
-    ``expire_at`` is filtered here too, so an expired page leaves at that instant, even
-    before the scheduler flips ``live``.
-    """
-    now = timezone.now()
-    return queryset.live().public().filter(Q(expire_at__isnull=True) | Q(expire_at__gt=now))
-
-
 def default_site() -> Site | None:
     return Site.objects.filter(is_default_site=True).select_related("root_page").first()
 
 
 def find_blog(site: Site) -> BlogIndexPage | None:
     """The blog the feeds syndicate: the first public blog on the default site."""
-    blogs = public_pages(BlogIndexPage.objects.descendant_of(site.root_page, inclusive=True))
+    blogs = visibility.public_pages(
+        BlogIndexPage.objects.descendant_of(site.root_page, inclusive=True)
+    )
     return blogs.order_by("path").first()
 
 
 def find_events(site: Site) -> EventIndexPage | None:
-    events = public_pages(EventIndexPage.objects.descendant_of(site.root_page, inclusive=True))
+    events = visibility.public_pages(
+        EventIndexPage.objects.descendant_of(site.root_page, inclusive=True)
+    )
     return events.order_by("path").first()
 
 
 def blog_posts(blog: Page) -> QuerySet:
-    return public_pages(BlogPostPage.objects.descendant_of(blog))
+    return visibility.public_pages(BlogPostPage.objects.descendant_of(blog))
 
 
 def event_pages(index: Page) -> QuerySet:
-    return public_pages(EventResourcesPage.objects.descendant_of(index))
+    return visibility.public_pages(EventResourcesPage.objects.descendant_of(index))
 
 
 def _publisher(site: Site) -> str:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from wagtail.rich_text import expand_db_html
 
+from cms import visibility
 from cms.content import absolutize, sanitize
 
 from .models import ScreenerPage, ScreeningOutcomeCount
@@ -83,7 +84,7 @@ def find_screener(page_id: str) -> ScreenerPage | None:
     """A live, public, unexpired screener, or None: anything else is not found, whatever it is."""
     if not page_id.isdigit():
         return None
-    page = ScreenerPage.objects.live().public().filter(pk=int(page_id)).first()
+    page = visibility.public_pages(ScreenerPage.objects.filter(pk=int(page_id))).first()
     if page is None or page.is_expired_now():
         return None
     return page

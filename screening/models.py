@@ -19,6 +19,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+from cms import visibility
 from cms.blocks import ArticleStreamBlock
 from cms.models import SitePageMixin
 
@@ -192,10 +193,7 @@ class ScreenerPage(SitePageMixin, Page):
         """Where the reader may go on to: the program, unless it is an emergency or not public."""
         if outcome == EMERGENCY or self.program_page_id is None:
             return None
-        program = ProgramPage.objects.live().public().filter(pk=self.program_page_id).first()
-        if program is None or program.is_expired_now():
-            return None
-        return program
+        return visibility.public_pages(ProgramPage.objects.filter(pk=self.program_page_id)).first()
 
     # --- reader flow ---------------------------------------------------------------
     def serve(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:

@@ -10,6 +10,7 @@ from wagtail.api import APIField
 from wagtail.models import Page
 from wagtail_headless_preview.models import HeadlessPreviewMixin
 
+from cms import visibility
 from cms.panels import ZonedPublishingPanel
 from cms.response_cache import mark_public
 from cms.serializers import AuthorSerializer
@@ -18,12 +19,8 @@ HEADLESS_PREVIEW_MODE = "headless"
 
 
 def shown(queryset):
-    """Live, public and not past ``expire_at``: what a reader listing may show.
-
-    The scheduler unpublishes an expired page within a second; a listing must not
-    show it in that second, or while the workers are down.
-    """
-    return queryset.live().public().exclude(expire_at__lte=timezone.now())
+    """What a reader listing may show: the one visibility rule (``cms.visibility``)."""
+    return visibility.public_pages(queryset)
 
 
 class ExpiryAwareMixin:
@@ -34,8 +31,7 @@ class ExpiryAwareMixin:
     """
 
     def is_expired_now(self) -> bool:
-        expire_at = getattr(self, "expire_at", None)
-        return expire_at is not None and expire_at <= timezone.now()
+        return visibility.is_expired(self)
 
     def serve(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if self.is_expired_now():
@@ -64,10 +60,15 @@ class SitePageMixin(ExpiryAwareMixin, HeadlessPreviewMixin):
             self.public_response_cache
             and request.method == "GET"
             and not getattr(request, "is_preview", False)
-            and not self.get_view_restrictions().exists()
+            and visibility.is_public(self)
         ):
             mark_public(response)
         return response
+
+    @property
+    def public_parent(self) -> Page | None:
+        """The parent for breadcrumbs and feed titles: ``None`` when it is not public."""
+        return visibility.public_parent(self)
 
     def serve_preview(self, request: HttpRequest, mode_name: str) -> HttpResponse:
         if mode_name == HEADLESS_PREVIEW_MODE:

@@ -9,6 +9,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from cms import visibility
+
 from .base import SitePageMixin, shown
 
 
@@ -62,11 +64,12 @@ class HomePage(SitePageMixin, Page):
 
     @property
     def live_promos(self) -> list[dict]:
-        """Promotions in editor order, live ones only: a draft promo never leaves the system."""
+        """Promotions in editor order, public ones only: a draft or expired promo never
+        leaves the system, even before the scheduler takes it down."""
         return [
             item.promo.as_api_dict()
             for item in self.promos.select_related("promo__link_page")
-            if item.promo.live
+            if visibility.is_public_snippet(item.promo)
         ]
 
 

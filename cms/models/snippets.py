@@ -8,6 +8,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import DraftStateMixin, PreviewableMixin, RevisionMixin
 from wagtail.search import index
 
+from cms import visibility
 from cms.panels import ZonedPublishingPanel
 
 
@@ -91,7 +92,7 @@ class Promo(DraftStateMixin, RevisionMixin, PreviewableMixin, models.Model):
     def link(self) -> str:
         if self.link_page_id:
             page = self.link_page
-            return page.full_url if page and page.live else ""
+            return page.full_url if visibility.is_public(page) else ""
         return self.link_url
 
     def get_preview_template(self, request, mode_name):

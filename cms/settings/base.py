@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cms.request_id.RequestIDMiddleware",
+    # Restrictions and overdue pages looked up once per read, whatever the output.
+    "cms.visibility.VisibilityMemoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # ETags from the body and 304s for If-None-Match (API, feeds, pages alike).
     "django.middleware.http.ConditionalGetMiddleware",
@@ -95,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Public pages and pages-API reads from the shared cache; needs to know the user.
     "cms.response_cache.PublicResponseCacheMiddleware",
+    # The APIs answer every caller without a token alike: no session widens them.
+    "cms.api_public.PublicAPIMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",

@@ -8,6 +8,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
+from cms import visibility
 from cms.models import (
     Author,
     BlogIndexPage,
@@ -61,14 +62,17 @@ def feeds_for_page(page, request) -> list[dict]:
                 feeds.append(_feed(request, FeedKey("author", author.slug), name))
         feeds.append(_feed(request, FeedKey("blog"), page.title))
     elif isinstance(page, BlogPostPage):
-        feeds.append(_feed(request, FeedKey("blog"), page.get_parent().title))
+        if (parent := visibility.public_parent(page)) is not None:
+            feeds.append(_feed(request, FeedKey("blog"), parent.title))
     elif isinstance(page, EventIndexPage):
         feeds.append(_feed(request, FeedKey("events"), page.title))
     elif isinstance(page, EventResourcesPage):
-        feeds.append(_feed(request, FeedKey("events"), page.get_parent().title))
+        if (parent := visibility.public_parent(page)) is not None:
+            feeds.append(_feed(request, FeedKey("events"), parent.title))
     elif isinstance(page, HomePage):
         for model, kind in ((BlogIndexPage, "blog"), (EventIndexPage, "events")):
-            index = model.objects.descendant_of(page).live().public().order_by("path").first()
+            index = visibility.public_pages(model.objects.descendant_of(page)).order_by("path")
+            index = index.first()
             if index is not None:
                 feeds.append(_feed(request, FeedKey(kind), index.title))
     return feeds

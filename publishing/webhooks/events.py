@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Page
 
+from cms import visibility
 from cms.content import page_content
 from publishing.models import Delivery, Partner, WebhookEvent, WebhookPageState
 
@@ -26,17 +27,6 @@ def page_tags(page: Page) -> list[str]:
     return [tag.name for tag in tags.all()] if tags is not None else []
 
 
-def is_public(page: Page) -> bool:
-    """Live, not expired (even before the scheduler notices) and not behind a restriction."""
-    expired_now = getattr(page, "is_expired_now", None)
-    return (
-        page.live
-        and not page.expired
-        and not (expired_now and expired_now())
-        and not page.get_view_restrictions().exists()
-    )
-
-
 def _lock_state(page_id: int) -> WebhookPageState:
     WebhookPageState.objects.get_or_create(page_id=page_id)
     return WebhookPageState.objects.select_for_update().get(page_id=page_id)
@@ -45,7 +35,7 @@ def _lock_state(page_id: int) -> WebhookPageState:
 def page_went_live(page: Page) -> WebhookEvent | None:
     """A publish: ``page.published`` if partners did not know it live, else ``page.updated``."""
     page = page.specific
-    if not is_public(page):
+    if not visibility.is_public(page):
         # A publish scheduled for later, or a private page: nothing public happened yet.
         return None
     with transaction.atomic():

@@ -13,6 +13,7 @@ from django.db.models.signals import post_delete, post_save
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from cms import visibility
 from publishing.webhooks import events
 
 DISPATCH_PREFIX = "publishing.webhooks"
@@ -62,7 +63,7 @@ def on_page_moved(
     if url_path_before == url_path_after:
         return
     for page in instance.get_descendants(inclusive=True).live().specific():
-        if events.is_public(page):
+        if visibility.is_public(page):
             events.page_went_live(page)
         else:
             events.page_went_away(page)
