@@ -19,6 +19,8 @@ from django.template.loader import render_to_string
 from wagtail.api.rich_text import APIRichText
 from wagtail.models import Page
 
+from cms.rich_text import public_rich_text
+
 # Tags and attributes allowed in HTML that leaves the site (feeds, webhooks): what the
 # body blocks produce, minus anything that could run script.
 ALLOWED_TAGS = {
@@ -93,6 +95,7 @@ def install_api_rich_text_cleaning() -> None:
     def serialize(cls, value, *, format, features=None):  # noqa: A002 - Wagtail's signature
         if isinstance(value, str):
             value = clean_rich_text(value, tuple(features) if features is not None else None)
+            value = public_rich_text(value)
         return original(cls, value, format=format, features=features)
 
     serialize._cms_cleaning = True

@@ -1,14 +1,21 @@
 """Rich text for public outputs: images and documents from restricted collections left out.
 
-Wagtail expands ``<embed embedtype="image">`` and ``<a linktype="document">`` through
-the handlers registered as rich text features; ours replace Wagtail's (registered after
-them, see ``wagtail_hooks``) and ask the one visibility rule, so pages, feeds, webhook
-payloads and API rich text all drop what the public may not see.
+``public_rich_text`` removes them from stored (database-format) rich text before it is
+expanded or sent: the image embed, and the document link with its text (Wagtail's
+chooser writes the document's title there). Reader templates (``clean_richtext``) and
+every API rich text field (``cms.content``) call it. As a second line, the handlers that
+expand ``<embed embedtype="image">`` and ``<a linktype="document">`` replace Wagtail's
+(registered after them, see ``wagtail_hooks``) and ask the same rule.
 """
 
 from __future__ import annotations
 
+import re
+
+from bs4 import BeautifulSoup
+from wagtail.documents import get_document_model
 from wagtail.documents.rich_text import DocumentLinkHandler
+from wagtail.images import get_image_model
 from wagtail.images.formats import get_image_format
 from wagtail.images.rich_text import ImageEmbedHandler
 
@@ -45,3 +52,32 @@ class PublicDocumentLinkHandler(DocumentLinkHandler):
             document if visibility.is_public_media(document) else None
             for document in super().get_many(attrs_list)
         ]
+
+
+_MEDIA_REFERENCE = re.compile(r"embedtype=\"image\"|linktype=\"document\"")
+
+
+def _public_ids(model, elements) -> set[str]:
+    ids = {element.get("id", "") for element in elements}
+    ids = {value for value in ids if value.isascii() and value.isdigit()}
+    if not ids:
+        return set()
+    found = visibility.public_media(model.objects.filter(pk__in=ids))
+    return {str(pk) for pk in found.values_list("pk", flat=True)}
+
+
+def public_rich_text(source: str) -> str:
+    """Stored rich text without the images and document links the public may not see."""
+    if not source or not _MEDIA_REFERENCE.search(source):
+        return source
+    soup = BeautifulSoup(source, "html.parser")
+    for tag, attrs, model in (
+        ("embed", {"embedtype": "image"}, get_image_model()),
+        ("a", {"linktype": "document"}, get_document_model()),
+    ):
+        elements = soup.find_all(tag, attrs=attrs)
+        shown = _public_ids(model, elements)
+        for element in elements:
+            if element.get("id") not in shown:
+                element.decompose()
+    return str(soup)

@@ -70,3 +70,17 @@ class TagNamesField(serializers.Field):
 
     def to_representation(self, page) -> list[str]:
         return sorted(tag.name for tag in page.tags.all())
+
+
+class PublicPageLinkField(serializers.Field):
+    """A link to another page (a page chooser field), or ``null`` when the public may not
+    see that page: a draft or private page's title must not ride along on a public one."""
+
+    def to_representation(self, page) -> dict | None:
+        if not visibility.is_public(page):
+            return None
+        return {
+            "id": page.pk,
+            "title": page.title,
+            "meta": {"type": page.specific_class._meta.label, "html_url": page.full_url},
+        }

@@ -22,6 +22,7 @@ from wagtail.search import index
 from cms import visibility
 from cms.blocks import ArticleStreamBlock
 from cms.models import SitePageMixin
+from cms.serializers import PublicPageLinkField
 
 from .blocks import CARE_TEAM, DOCTOR, EMERGENCY, NONE, URGENCY_CHOICES, RedFlagItemBlock
 
@@ -149,7 +150,7 @@ class ScreenerPage(SitePageMixin, Page):
         APIField("emergency_message"),
         APIField("none_message"),
         APIField("disclaimer"),
-        APIField("program_page"),
+        APIField("program_page", serializer=PublicPageLinkField()),
     ]
 
     class Meta:

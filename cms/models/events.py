@@ -11,6 +11,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from cms import visibility
 from cms.serializers import DocumentLinkSerializer, SafeURLField
 
 from .base import SitePageMixin, shown
@@ -124,6 +125,11 @@ class EventSession(Orderable):
         APIField("document", serializer=DocumentLinkSerializer(allow_null=True)),
     ]
 
+    @property
+    def public_document(self):
+        """The session's document, or ``None`` when readers may not see it."""
+        return self.document if visibility.is_public_media(self.document) else None
+
 
 class EventResource(Orderable):
     """A resource handed to attendees: a web link or an uploaded document."""
@@ -156,4 +162,8 @@ class EventResource(Orderable):
 
     @property
     def href(self) -> str:
-        return self.document.url if self.document_id else self.url
+        """Where the resource links: its document if readers may see it, else its URL
+        (empty when neither is public: the resource is then not listed)."""
+        if self.document_id and visibility.is_public_media(self.document):
+            return self.document.url
+        return self.url

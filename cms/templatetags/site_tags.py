@@ -9,6 +9,7 @@ from wagtail.templatetags.wagtailcore_tags import richtext
 from cms.content import clean_rich_text, safe_url
 from cms.models import HomePage
 from cms.models.base import shown
+from cms.rich_text import public_rich_text
 
 register = template.Library()
 
@@ -43,7 +44,7 @@ def clean_richtext(value: RichText | str | None) -> SafeString | RichText:
     Use it instead of ``richtext`` in every reader template.
     """
     source = value.source if isinstance(value, RichText) else value
-    return richtext(RichText(clean_rich_text(source or "")))
+    return richtext(RichText(public_rich_text(clean_rich_text(source or ""))))
 
 
 @register.filter(name="safe_url")
