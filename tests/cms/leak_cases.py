@@ -117,6 +117,7 @@ def add_program(
         title=f"{canary.marker} program {canary.word}",
         slug=f"g-{canary.word}",
         intro=f"<p>Program of {canary.marker}</p>",
+        show_in_menus=True,  # the site navigation would list it if it were public
         live=False,
     )
     (parent or site.home).add_child(instance=program)
@@ -213,7 +214,9 @@ def password_hide(site, c: Canary) -> None:
 
 
 def ancestor_setup(site, c: Canary) -> None:
-    section = BlogIndexPage(title=f"{c.marker} staff section", slug=f"s-{c.word}", live=False)
+    section = BlogIndexPage(
+        title=f"{c.marker} staff section", slug=f"s-{c.word}", show_in_menus=True, live=False
+    )
     site.home.add_child(instance=section)
     section.save_revision().publish()
     section.refresh_from_db()
@@ -277,17 +280,19 @@ def media_setup(site, c: Canary) -> None:
         {
             "type": "image",
             "value": {
-                "image": {"image": image.pk, "decorative": False, "alt_text": image.title},
+                # No alt text of its own: the image's title stands in for it.
+                "image": {"image": image.pk, "decorative": False, "alt_text": ""},
                 "caption": f"Caption {c.word}",
             },
         },
         {
             "type": "paragraph",
             "value": (
+                # Link text and alt text are the editor's words, not the files' titles.
                 f'<p>Rich text {c.word} <a linktype="document" id="{document.pk}">'
-                f"{document.title}</a></p>"
+                f"the handout</a></p>"
                 f'<embed embedtype="image" id="{image.pk}" format="fullwidth" '
-                f'alt="{image.title}"/>'
+                f'alt="A portrait"/>'
             ),
         },
     ]
@@ -328,7 +333,9 @@ def parent_setup(site, c: Canary) -> None:
 
 def parent_hide(site, c: Canary) -> None:
     """A live child under a parent that was never published."""
-    parent = BlogIndexPage(title=f"{c.marker} unpublished blog", slug=f"u-{c.word}", live=False)
+    parent = BlogIndexPage(
+        title=f"{c.marker} unpublished blog", slug=f"u-{c.word}", show_in_menus=True, live=False
+    )
     site.home.add_child(instance=parent)
     parent.save_revision()
     parent.refresh_from_db()

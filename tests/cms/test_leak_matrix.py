@@ -45,7 +45,7 @@ from tests.services import wait_until
 
 MODES = ("cold", "warm")
 #: Seconds an expiring canary stays live: long enough for the warm cache to be filled.
-EXPIRY_DELAY = {"cold": 1, "warm": 8}
+EXPIRY_DELAY = {"cold": 1, "warm": 6}
 
 
 @pytest.fixture
@@ -229,6 +229,11 @@ def test_hidden_content_never_reaches_anonymous_clients(
         if mode == "cold":
             cache.clear()
         leaks += problems(output, output.fetch(anonymous), canary)
+    if mode == "warm":  # again: what the anonymous reads just stored is served now
+        for output in items:
+            if output.method == "get":
+                leaks += problems(output, output.fetch(anonymous), canary)
+    leaks = list(dict.fromkeys(leaks))  # the second read repeats what the first found
     leaks += webhook_problems(last_event, canary)
     leaks += websub_problems(site.hub, pings, canary)
     leaks += download_problems(anonymous, canary, cold=mode == "cold")
