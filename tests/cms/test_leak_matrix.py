@@ -12,13 +12,12 @@ collects each leak as "output × state", so one failure lists everything that le
 
 Besides HTML, the APIs and feeds, it checks the webhook outbox (rows written after the
 content became hidden), the WebSub topics pinged, and that restricted files do not
-download. Media is served as ``make run`` serves it (``cms.settings.dev``, DEBUG on).
+download, through cms/media.py as every setting serves it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 from types import SimpleNamespace
 
@@ -26,7 +25,6 @@ import html5lib
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from django.urls import clear_url_caches
 from django.utils import timezone
 
 from cms.models import Author, EventResourcesPage, NewsEventsPage
@@ -50,17 +48,8 @@ EXPIRY_DELAY = {"cold": 1, "warm": 6}
 
 @pytest.fixture
 def make_run_urls(settings, tmp_path):
-    """The URLconf as ``make run`` has it (DEBUG on: /media/ is served), media in tmp."""
-    import cms.urls
-
+    """Uploaded files in a temporary folder (cms/media.py serves /media/ in every setting)."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.DEBUG = True
-    importlib.reload(cms.urls)
-    settings.DEBUG = False
-    clear_url_caches()
-    yield
-    importlib.reload(cms.urls)
-    clear_url_caches()
 
 
 @pytest.fixture
