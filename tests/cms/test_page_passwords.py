@@ -170,3 +170,18 @@ def test_changing_the_page_id_in_the_url_buys_no_more_guesses(protected, seed):
             {"password": "guess", "return_url": "/"},
         )
     assert_locked(submit(mallory, post, PASSWORD), 10)
+
+
+def test_a_cache_outage_leaves_the_form_working(protected, settings):
+    """Redis down: nothing can be counted, so the form works unlimited rather than failing."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "cms.cache_backend.FailOpenRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    post, _ = protected
+    mallory = visitor("198.51.100.66")
+    for _attempt in range(4):
+        assert submit(mallory, post, "guess").status_code == 200
+    assert submit(mallory, post, PASSWORD).status_code == 302
