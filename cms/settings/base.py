@@ -119,6 +119,16 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"  # counts in the shared cache, no extra tables
 
+# Page passwords (cms.page_passwords), limited the same way: wrong guesses counted in the
+# shared cache, per client (a keyed hash of its address) and per restricted page.
+# One client on one page: as many tries as an admin login gets.
+PAGE_PASSWORD_FAILURE_LIMIT = int(env("PAGE_PASSWORD_FAILURE_LIMIT", "5"))
+# Everyone together on one page: stops a guesser spread over many addresses, high enough
+# that a few visitors' typos do not lock the page for the rest.
+PAGE_PASSWORD_PAGE_FAILURE_LIMIT = int(env("PAGE_PASSWORD_PAGE_FAILURE_LIMIT", "50"))
+# Seconds, counted from the last wrong attempt (as AXES_COOLOFF_TIME).
+PAGE_PASSWORD_COOLOFF = int(env("PAGE_PASSWORD_COOLOFF", "900"))
+
 ROOT_URLCONF = "cms.urls"
 WSGI_APPLICATION = "cms.wsgi.application"
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
+from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -28,12 +34,55 @@ from publishing.models.webhooks import CONTENT_TYPE_CHOICES
 from publishing.webhooks.delivery import redeliver
 from publishing.webhooks.events import enqueue
 
-# The secret waits in the session for exactly one page view, then is gone.
-SECRET_SESSION_KEY = "publishing.webhooks.secret_once"  # noqa: S105 - a key name
+# A new secret is shown through a signed, short-lived, single-use link rather than kept
+# anywhere: the token names the partner, the admin and a keyed fingerprint of the secret
+# (so it cannot reveal a later one), and the secret itself is read from the Partner row,
+# the only place it lives (it must stay readable to sign with). The nonce's single use
+# is recorded in the cache; if the cache cannot record it, the secret is not shown.
+REVEAL_SALT = "publishing.webhooks.secret-reveal"
+REVEAL_MAX_AGE = 300  # seconds between saving and the page that shows the secret
+REVEAL_USED_PREFIX = "webhooks:secret-revealed:"
 
 
-def remember_secret_once(request: HttpRequest, partner: Partner, secret: str) -> None:
-    request.session[SECRET_SESSION_KEY] = {"pk": partner.pk, "secret": secret}
+def secret_fingerprint(secret: str) -> str:
+    """A keyed hash of a secret: lets a token name it without containing it."""
+    return salted_hmac(REVEAL_SALT, secret, algorithm="sha256").hexdigest()[:32]
+
+
+def reveal_url(request: HttpRequest, partner: Partner) -> str:
+    """The one link that shows ``partner``'s current secret, once, to this admin."""
+    token = signing.dumps(
+        {
+            "partner": partner.pk,
+            "user": request.user.pk,
+            "secret": secret_fingerprint(partner.secret),
+            "nonce": secrets.token_urlsafe(16),
+        },
+        salt=REVEAL_SALT,
+        compress=True,
+    )
+    return reverse("webhook_partners:secret", args=[partner.pk]) + "?" + urlencode({"t": token})
+
+
+def reveal_secret_once(request: HttpRequest, partner: Partner) -> str | None:
+    """The secret if the link is valid for this admin and partner and unused, else None."""
+    try:
+        claims = signing.loads(request.GET.get("t", ""), salt=REVEAL_SALT, max_age=REVEAL_MAX_AGE)
+    except signing.BadSignature:  # also SignatureExpired
+        return None
+    if (
+        not isinstance(claims, dict)
+        or claims.get("partner") != partner.pk
+        or claims.get("user") != request.user.pk
+        or not constant_time_compare(
+            str(claims.get("secret", "")), secret_fingerprint(partner.secret)
+        )
+    ):
+        return None
+    # ``add`` succeeds for the first view only; the record outlives the token itself.
+    if not cache.add(REVEAL_USED_PREFIX + str(claims["nonce"]), 1, timeout=REVEAL_MAX_AGE + 60):
+        return None
+    return partner.secret
 
 
 class WebhookAdminPage(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
@@ -74,13 +123,8 @@ class PartnerForm(WagtailAdminModelForm):
 
 
 class PartnerCreateView(generic.CreateView):
-    def save_instance(self) -> Partner:
-        instance = super().save_instance()
-        remember_secret_once(self.request, instance, instance.secret)
-        return instance
-
     def get_success_url(self) -> str:
-        return reverse("webhook_partners:secret", args=[self.object.pk])
+        return reveal_url(self.request, self.object)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -97,14 +141,9 @@ class PartnerSecretView(WebhookAdminPage):
 
     def get_context_data(self, **kwargs) -> dict:
         partner = get_object_or_404(Partner, pk=self.kwargs["pk"])
-        stored = self.request.session.get(SECRET_SESSION_KEY)
-        secret = None
-        if stored and stored.get("pk") == partner.pk:
-            secret = stored["secret"]
-            del self.request.session[SECRET_SESSION_KEY]
         return super().get_context_data(
             partner=partner,
-            secret=secret,
+            secret=reveal_secret_once(self.request, partner),
             index_url=reverse("webhook_partners:index"),
             **kwargs,
         )
@@ -137,8 +176,8 @@ class PartnerRotateView(WebhookAdminPage):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         partner = get_object_or_404(Partner, pk=pk)
-        remember_secret_once(request, partner, partner.rotate_secret())
-        return redirect("webhook_partners:secret", pk=partner.pk)
+        partner.rotate_secret()
+        return redirect(reveal_url(request, partner))
 
 
 class PartnerIndexView(generic.IndexView):

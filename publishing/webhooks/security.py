@@ -24,9 +24,21 @@ from urllib3.util.connection import create_connection
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-# Ranges Python's ``is_global`` does not already exclude, or that embed an IPv4
-# address and so could smuggle a private one: NAT64, 6to4, Teredo.
-EXTRA_BLOCKED = [
+# IANA special-purpose ranges that are not globally reachable but that ``is_global`` in
+# the Python we run (3.11.7) still calls global; newer Pythons agree (CVE-2024-4032), so
+# listing them again costs nothing there. 192.0.0.0/24 is refused whole, including the
+# two anycast service addresses (.9, .10) that IANA does route: no partner uses them.
+NOT_GLOBAL = [
+    ipaddress.ip_network(cidr)
+    for cidr in (
+        "192.0.0.0/24",  # IETF protocol assignments (192.0.0.8 passed before this)
+        "192.88.99.0/24",  # deprecated 6to4 relay anycast
+        "3fff::/20",  # documentation (RFC 9637)
+    )
+]
+# IPv6 forms that embed an IPv4 address and so could smuggle a private one: NAT64 and
+# 6to4 (IPv4-mapped and Teredo are recognised by ``ipaddress`` itself). Refused whole.
+EMBEDS_IPV4 = [
     ipaddress.ip_network(cidr) for cidr in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16")
 ]
 
@@ -54,18 +66,21 @@ def check_address(address: IPAddress) -> None:
     if any(address in network for network in networks if network.version == address.version):
         return
     if isinstance(address, ipaddress.IPv6Address) and (
-        address.ipv4_mapped or address.sixtofour or address.teredo
+        address.ipv4_mapped or address.teredo or any(address in network for network in EMBEDS_IPV4)
     ):
         raise UnsafeDestination(
             _("%(address)s embeds an IPv4 address; use a public address instead.")
             % {"address": address}
         )
+    # ``is_global`` is the rule (it excludes private, loopback, link-local, shared,
+    # documentation and benchmarking ranges); the rest add what it misses: multicast,
+    # reserved space outside 2000::/3 (e.g. 5f00::/16, SRv6), and ``NOT_GLOBAL``.
     if (
         not address.is_global
         or address.is_multicast
         or address.is_reserved
         or address.is_unspecified
-        or any(address in network for network in EXTRA_BLOCKED if network.version == 6)
+        or any(address in network for network in NOT_GLOBAL if network.version == address.version)
     ):
         raise UnsafeDestination(
             _("%(address)s is not a public address (loopback, private, link-local or reserved).")
