@@ -110,8 +110,10 @@ def _restricted_media_titles(page) -> list[str]:
     titles = []
     for model in (get_image_model(), get_document_model()):
         content_type = ContentType.objects.get_for_model(model)
-        ids = ReferenceIndex.get_references_for_object(page).filter(to_content_type=content_type)
-        for item in model.objects.filter(pk__in=ids.values("to_object_id")):
+        refs = ReferenceIndex.get_references_for_object(page).filter(to_content_type=content_type)
+        # ``to_object_id`` is text (any model's key): compare as numbers, on every database.
+        ids = {int(i) for i in refs.values_list("to_object_id", flat=True) if i.isdigit()}
+        for item in model.objects.filter(pk__in=ids):
             if not visibility.is_public_media(item):
                 titles.append(item.title)
     return sorted(titles)
