@@ -9,6 +9,7 @@ search backend's RecursionError, with half a megabyte of traceback per request).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from urllib.parse import quote, urlsplit
@@ -388,3 +389,15 @@ def test_reader_pagination_shows_a_page(client, seed, caplog, value):
         assert seed["post"].title in response.content.decode()
     assert "Traceback" not in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+# --- a partner's answer -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["²", "1²", "٣"])
+def test_a_partners_retry_after_in_other_digits_is_ignored(value):
+    """Not a client's request, but the same trap: a header is decoded as Latin-1, so a
+    partner's byte 0xB2 reads as "²", and float("²") raised where post() must not."""
+    from publishing.webhooks.delivery import parse_retry_after
+
+    assert parse_retry_after(value, dt.datetime.now(dt.UTC)) is None
