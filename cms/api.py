@@ -16,6 +16,7 @@ from wagtail.images.api.v2.views import ImagesAPIViewSet
 from wagtail_headless_preview.models import HeadlessPreviewMixin, PagePreview
 
 from cms import visibility
+from cms.params import InvalidNumber, parse_int
 from cms.response_cache import mark_public
 
 
@@ -28,6 +29,17 @@ class StrictQueryMixin:
         operator = request.GET.get("search_operator")
         if operator is not None and operator.lower() not in {"and", "or"}:
             raise BadRequestError("search_operator must be 'and' or 'or'")
+
+    def find_object(self, queryset, request):
+        # Wagtail answers ``find/?id=abc`` (or ``²``) with a 500 on pages, images and
+        # documents alike; a partner deserves a 400 that says why.
+        raw_id = request.GET.get("id")
+        if raw_id is not None:
+            try:
+                parse_int(raw_id, name="id", minimum=1)
+            except InvalidNumber as exc:
+                raise BadRequestError(str(exc)) from None
+        return super().find_object(queryset, request)
 
 
 class PublicMediaMixin:
@@ -127,13 +139,6 @@ class PublicPagesAPIViewSet(StrictQueryMixin, PagesAPIViewSet):
         # Wagtail's queryset lets a session that passed a page's password see that page;
         # the API is a shared output, so the one visibility rule decides instead.
         return visibility.public_pages(super().get_base_queryset())
-
-    def find_object(self, queryset, request):
-        # Wagtail answers ``find/?id=abc`` with a 500; a partner deserves a 400 that says why.
-        raw_id = request.GET.get("id")
-        if raw_id is not None and not raw_id.isdigit():
-            raise BadRequestError("id must be a positive integer")
-        return super().find_object(queryset, request)
 
 
 class PagePreviewAPIViewSet(PublicPagesAPIViewSet):

@@ -1,15 +1,19 @@
 """Guard the API against query values that crash the layers beneath it.
 
-Wagtail's API answers an offset beyond the database's integer range, or a search term
-containing a NUL byte, with a 500 (the database driver raises). These are refused here
-with a 400 that says what is wrong, for v2 and v3 alike.
+Wagtail's API answers an offset beyond the database's integer range, an offset written
+in other digits than 0-9 (``?offset=²``), a search term containing a NUL byte, or a
+search of hundreds of words with a 500 (the database driver or the search backend
+raises). These are refused here with a 400 that says what is wrong, for v2 and v3 alike,
+before any of them reaches Wagtail.
 """
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
 
-from cms.search import search_terms
+from cms.params import InvalidNumber, parse_int
+from cms.search import MAX_WORD_LENGTH, MAX_WORDS, parse_search
 
 MAX_OFFSET = 10**9
 INTEGER_PARAMS = ("offset", "limit")
@@ -20,12 +24,18 @@ def _words_only_search(request: HttpRequest) -> str | None:
     if "search" not in request.GET:
         return None
     raw = request.GET["search"]
-    terms = search_terms(raw)
-    if raw.strip() and not terms:
-        return "search must contain at least one word"
-    if terms != raw:
+    terms = parse_search(raw)
+    if terms.too_many_words:
+        return _("“search” must have at most %(count)d words.") % {"count": MAX_WORDS}
+    if terms.word_too_long:
+        return _("Each word of “search” must be at most %(length)d characters.") % {
+            "length": MAX_WORD_LENGTH
+        }
+    if raw.strip() and not terms.words:
+        return _("search must contain at least one word")
+    if str(terms) != raw:
         query = request.GET.copy()
-        query["search"] = terms
+        query["search"] = str(terms)
         request.GET = query
     return None
 
@@ -34,15 +44,13 @@ def _problem(request: HttpRequest) -> str | None:
     for key, values in request.GET.lists():
         for value in values:
             if "\x00" in key or "\x00" in value:
-                return f"query parameter {key!r} contains a NUL byte"
+                return _("query parameter %(name)r contains a NUL byte") % {"name": key}
     for name in INTEGER_PARAMS:
-        value = request.GET.get(name)
-        if value is None:
-            continue
-        if not value.isdigit():
-            return f"{name} must be a non-negative integer"
-        if int(value) > MAX_OFFSET:
-            return f"{name} must be at most {MAX_OFFSET}"
+        for value in request.GET.getlist(name):
+            try:
+                parse_int(value, name=name, maximum=MAX_OFFSET)
+            except InvalidNumber as exc:
+                return str(exc)
     return None
 
 
@@ -54,7 +62,7 @@ class APIInputGuardMiddleware:
         if request.path.startswith("/api/"):
             problem = _problem(request) or _words_only_search(request)
             if problem:
-                return JsonResponse({"message": problem, "status": 400}, status=400)
+                return JsonResponse({"message": str(problem), "status": 400}, status=400)
         return self.get_response(request)
 
 

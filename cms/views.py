@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from wagtail.contrib.sitemaps import Sitemap
 
 from cms import health, visibility
-from cms.search import search_terms
+from cms.search import MAX_WORD_LENGTH, MAX_WORDS, parse_search
 
 BEAT_TICK_CACHE_KEY = "publishing:beat:last_tick"
 
@@ -83,6 +83,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 SEARCH_RESULTS_PER_PAGE = 10
+#: Characters of a query echoed back as typed; a longer one is shown as its words.
+MAX_QUERY_SHOWN = 200
 
 
 class PublicSitemap(Sitemap):
@@ -95,11 +97,24 @@ class PublicSitemap(Sitemap):
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     """Site search over posts, events and pages (Wagtail search; no JavaScript needed)."""
-    query = request.GET.get("query", "").strip()[:200]
+    raw = request.GET.get("query", "").strip()
+    parsed = parse_search(raw)
+    # The box shows what was searched when that is not what was typed (too many words,
+    # overlong words or a flood of punctuation): re-submitting it searches the same.
+    shown_whole = not parsed.truncated and len(raw) <= MAX_QUERY_SHOWN
+    query = raw if shown_whole else str(parsed)
     results = None
-    terms = search_terms(query)
+    terms = str(parsed)
     if terms:
         found = visibility.public_pages().specific().search(terms)
         paginator = Paginator(found, SEARCH_RESULTS_PER_PAGE)
         results = paginator.get_page(request.GET.get("page"))
-    return TemplateResponse(request, "cms/search.html", {"query": query, "results": results})
+    context = {
+        "query": query,
+        "results": results,
+        # Results are for the first words only: the reader is told so, not refused.
+        "truncated": parsed.truncated,
+        "max_words": MAX_WORDS,
+        "max_word_length": MAX_WORD_LENGTH,
+    }
+    return TemplateResponse(request, "cms/search.html", context)

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
+
+from cms.params import InvalidNumber, parse_int
 
 from .feed_cache import get_feed
 from .feeds import FeedKey, FeedNotFound
@@ -15,18 +16,20 @@ from .feeds import FeedKey, FeedNotFound
 #: Partners and hubs revalidate every time (cheap: ETag/Last-Modified give a 304),
 #: so a change is visible to them the moment it is published.
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
+#: Far beyond any archive we will have (ten items a page); a larger number is refused, not
+#: looked up.
+MAX_FEED_PAGE = 10**6
 
 
 @require_safe
 def feed(request: HttpRequest, kind: str, fmt: str, slug: str = "") -> HttpResponse:
     """Serve one feed page; ``?page=N`` selects an older archive page."""
     raw_page = request.GET.get("page", "1")
-    if not raw_page.isdigit() or int(raw_page) < 1:
-        return JsonResponse(
-            {"error": str(_("“page” must be a whole number of 1 or more.")), "page": raw_page},
-            status=400,
-        )
-    page = int(raw_page)
+    try:
+        page = parse_int(raw_page, name="page", minimum=1, maximum=MAX_FEED_PAGE)
+    except InvalidNumber as exc:
+        # The raw value is not echoed: it may be any length, or not printable.
+        return JsonResponse({"error": str(exc)}, status=400)
     key = FeedKey(kind, slug)
     try:
         rendered = get_feed(key, fmt, page, request)

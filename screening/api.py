@@ -23,6 +23,7 @@ from wagtail.rich_text import expand_db_html
 
 from cms import visibility
 from cms.content import absolutize, sanitize
+from cms.params import InvalidNumber, parse_int
 
 from .models import ScreenerPage, ScreeningOutcomeCount
 from .rules import InvalidAnswers, evaluate
@@ -80,26 +81,43 @@ def rate_limit_retry_after(request: HttpRequest) -> int | None:
     return None
 
 
-def find_screener(page_id: str) -> ScreenerPage | None:
+def find_screener(page_id: int) -> ScreenerPage | None:
     """A live, public, unexpired screener, or None: anything else is not found, whatever it is."""
-    if not page_id.isdigit():
-        return None
-    page = visibility.public_pages(ScreenerPage.objects.filter(pk=int(page_id))).first()
+    page = visibility.public_pages(ScreenerPage.objects.filter(pk=page_id)).first()
     if page is None or page.is_expired_now():
         return None
     return page
+
+
+def _is_text(value: str) -> bool:
+    """False for a string holding a lone surrogate, which no UTF-8 output can carry.
+
+    ``json.loads`` turns the escape ``\\ud800`` into one; echoing it back (an unknown
+    answer, an unexpected field name) then failed to encode, a 500.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_NOT_TEXT = _("The body must be valid Unicode text: it holds a lone surrogate (like \\ud800).")
 
 
 def parse_answers(raw: bytes) -> list[str]:
     """The ``answers`` list from the body, or :class:`InvalidAnswers` naming what is wrong."""
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    # RecursionError: a few thousand nested brackets fit in MAX_BODY_BYTES.
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidAnswers(
             "invalid_json", _('The body must be JSON, like {"answers": ["<item id>"]}.')
         ) from None
     if not isinstance(data, dict):
         raise InvalidAnswers("invalid_body", _('The body must be a JSON object with "answers".'))
+    if not all(_is_text(key) for key in data):
+        raise InvalidAnswers("invalid_unicode", _NOT_TEXT)
     extra = sorted(set(data) - {"answers"})
     if extra:
         raise InvalidAnswers(
@@ -112,6 +130,8 @@ def parse_answers(raw: bytes) -> list[str]:
         raise InvalidAnswers(
             "invalid_answers", _("“answers” must be a list of item ids (strings).")
         )
+    if not all(_is_text(answer) for answer in answers):
+        raise InvalidAnswers("invalid_unicode", _NOT_TEXT)
     if len(answers) > MAX_ANSWERS or any(len(a) > MAX_ANSWER_LENGTH for a in answers):
         raise InvalidAnswers("invalid_answers", _("“answers” is too long."))
     return answers
@@ -149,7 +169,11 @@ def evaluate_view(request: HttpRequest, page_id: str) -> JsonResponse:
         return _error(
             413, "body_too_large", _("The body must be at most %d bytes.") % MAX_BODY_BYTES
         )
-    page = find_screener(page_id)
+    try:
+        number = parse_int(page_id, name="page_id", minimum=1)
+    except InvalidNumber as exc:
+        return _error(400, "invalid_page_id", exc.message)
+    page = find_screener(number)
     if page is None:
         return _error(404, "not_found", _("There is no published screener with this id."))
     try:

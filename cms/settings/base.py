@@ -369,7 +369,11 @@ LOG_FORMAT = env("LOG_FORMAT", "plain")  # "json" in production
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"ids": {"()": "cms.request_id.RequestIDFilter"}},
+    "filters": {
+        "ids": {"()": "cms.request_id.RequestIDFilter"},
+        # The path in django.request's "Bad Request: <path>" is the client's: cut if long.
+        "bounded": {"()": "cms.log_filters.BoundedArgsFilter"},
+    },
     "formatters": {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(task_id)s] %(message)s"
@@ -388,5 +392,6 @@ LOGGING = {
         "wagtail": {"level": env("WAGTAIL_LOG_LEVEL", "INFO")},
         "django.db.backends": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
+        "django.request": {"filters": ["bounded"]},
     },
 }

@@ -117,7 +117,8 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    # isascii(): "²".isdigit() is true and float("²") raises, outside post()'s try.
+    if value.isascii() and value.isdigit():
         seconds = float(value)
     else:
         try:
