@@ -9,6 +9,8 @@ names the parameter and can be shown to the client as it is.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.utils.translation import gettext_lazy as _
 
 #: The largest value of PostgreSQL's ``integer``, the type of Wagtail's primary keys:
@@ -55,3 +57,18 @@ def _too_small(name: str, minimum: int) -> str:
         "name": name,
         "minimum": minimum,
     }
+
+
+def valid_ids(values: Iterable[str | None]) -> set[int]:
+    """The values that ``parse_int`` accepts as ids, as ints; the rest left out.
+
+    For ids read from stored text (rich text attributes, the reference index), where a
+    bad one means "refers to nothing", not a client error.
+    """
+    found = set()
+    for value in values:
+        try:
+            found.add(parse_int(value, name="id", minimum=1))
+        except InvalidNumber:
+            continue
+    return found

@@ -20,6 +20,7 @@ from wagtail.images.formats import get_image_format
 from wagtail.images.rich_text import ImageEmbedHandler
 
 from cms import visibility
+from cms.params import valid_ids
 
 
 class PublicImageEmbedHandler(ImageEmbedHandler):
@@ -58,8 +59,7 @@ _MEDIA_REFERENCE = re.compile(r"embedtype=\"image\"|linktype=\"document\"")
 
 
 def _public_ids(model, elements) -> set[str]:
-    ids = {element.get("id", "") for element in elements}
-    ids = {value for value in ids if value.isascii() and value.isdigit()}
+    ids = valid_ids(element.get("id") for element in elements)
     if not ids:
         return set()
     found = visibility.public_media(model.objects.filter(pk__in=ids))

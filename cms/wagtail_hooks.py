@@ -16,6 +16,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from cms import visibility
 from cms.admin_views import ReviewsDuePanel, ReviewsDueReportView
 from cms.models import Author, Promo
+from cms.params import valid_ids
 from cms.rich_text import PublicDocumentLinkHandler, PublicImageEmbedHandler
 
 
@@ -112,7 +113,7 @@ def _restricted_media_titles(page) -> list[str]:
         content_type = ContentType.objects.get_for_model(model)
         refs = ReferenceIndex.get_references_for_object(page).filter(to_content_type=content_type)
         # ``to_object_id`` is text (any model's key): compare as numbers, on every database.
-        ids = {int(i) for i in refs.values_list("to_object_id", flat=True) if i.isdigit()}
+        ids = valid_ids(refs.values_list("to_object_id", flat=True))
         for item in model.objects.filter(pk__in=ids):
             if not visibility.is_public_media(item):
                 titles.append(item.title)
