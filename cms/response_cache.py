@@ -307,7 +307,7 @@ def _storable(request: HttpRequest, response: HttpResponse) -> bool:
         return False
     if request.COOKIES and _varies_on_cookie(request, response):
         return False
-    return set(request.GET) <= _understood(request, response)
+    return not request.GET or set(request.GET) <= _understood(request, response)
 
 
 def _lookup(key: str, current: str, request: HttpRequest) -> StoredResponse | None:
@@ -342,11 +342,13 @@ def _within_budget(size: int) -> bool:
     """Count ``size`` against this window's shared byte budget; False once it is spent."""
     window = _timeout()
     counter = f"responses:bytes:{int(time.time() // window)}"
-    cache.add(counter, 0, timeout=2 * window)
     try:
         used = cache.incr(counter, size)
-    except ValueError:  # the counter vanished between add and incr: do not guess
-        return False
+    except ValueError:  # the window's first entry (the same number of queries either way)
+        if cache.add(counter, size, timeout=2 * window):
+            used = size
+        else:  # another process created it meanwhile
+            used = cache.incr(counter, size)
     # Backends without an atomic incr (the database cache) rewrite the key with their
     # default timeout; the counter must outlive the entries it counted.
     cache.touch(counter, timeout=2 * window)
@@ -414,13 +416,12 @@ class PublicResponseCacheMiddleware:
             _mark_shared(response)
             return response
         response = self.get_response(request)
-        if _storable(request, response):
-            try:
-                kept = _store(key, current, request, response)
-            except Exception:  # noqa: BLE001
-                logger.warning("could not store a response", exc_info=True)
-                kept = False
-            if kept:
-                response["X-Cache"] = "miss"
-                _mark_shared(response)
+        try:
+            kept = _storable(request, response) and _store(key, current, request, response)
+        except Exception:  # noqa: BLE001 - not storing is always safe; a 500 is not
+            logger.warning("could not store a response", exc_info=True)
+            kept = False
+        if kept:
+            response["X-Cache"] = "miss"
+            _mark_shared(response)
         return response
