@@ -6,8 +6,8 @@ cache whatever is not marked private and key entries on the Cookie header. Here:
 
 Who may share an answer (safe by construction, whatever a view does)
     An answer is stored and served only for a request that carries nothing that could
-    make it personal: a GET with no ``Authorization`` header, no signed-in user, and no
-    cookie at all outside ``RESPONSE_CACHE_ALLOWED_COOKIES`` (empty: the site runs no
+    make it personal: a GET with no ``Authorization`` header and no cookie at all
+    outside ``RESPONSE_CACHE_ALLOWED_COOKIES`` (so nobody signed in; empty: the site runs no
     analytics, and every cookie it sets changes answers — ``sessionid`` holds passed
     page passwords and a login, ``csrftoken`` is written into forms, ``messages`` is
     shown on the next page; a browser that once opened /admin/ carries the first two).
