@@ -4,53 +4,112 @@ Why not Django's per-site cache middleware, or wagtail-cache built on it: they o
 expire entries by age, so a publish shows late and an unpublished page lingers; they
 cache whatever is not marked private and key entries on the Cookie header. Here:
 
-* A response is stored only when its view marked it public (``mark_public``): a live
-  page without view restrictions, a pages-API read. Everything else — preview, the
-  screener's form, search, anything private — is never stored, by default.
-* Only anonymous GETs without an Authorization header are served or stored, and
-  never a response that sets a cookie, uses a CSRF token or says private/no-store.
-* Every entry belongs to one *generation*: a token replaced after commit on each
-  publish, unpublish, move, delete or privacy change (``cms.response_cache_signals``),
-  so one write invalidates list and detail responses alike without knowing their keys.
-* An entry is not served past the first ``expire_at`` among live content when it was
-  built, so an expired page leaves at that instant even before the scheduler runs.
-* A broken cache (Redis down, database cache unreachable) only means no caching.
+Who may share an answer (safe by construction, whatever a view does)
+    An answer is stored and served only for a request that carries nothing that could
+    make it personal: a GET with no ``Authorization`` header and no cookie at all
+    outside ``RESPONSE_CACHE_ALLOWED_COOKIES`` (so nobody signed in; empty: the site runs no
+    analytics, and every cookie it sets changes answers — ``sessionid`` holds passed
+    page passwords and a login, ``csrftoken`` is written into forms, ``messages`` is
+    shown on the next page; a browser that once opened /admin/ carries the first two).
+    So a reader who passed a page's password, an editor, a token holder: none of them
+    is served from the cache or fills it, even where a view shows them more than it
+    shows the public (Wagtail's pages API does, for a passed password). Their answers
+    say ``Cache-Control: private`` and ``Vary: Cookie, Authorization``, so a CDN or
+    Varnish in front keeps them out too; shared answers say ``public`` and vary alike.
+    An answer that varies on Cookie is neither stored from, nor served to, a request
+    with an allowed cookie.
+
+What is stored
+    Only a 200 its view marked public (``mark_public``: a live page without view
+    restrictions, a pages-API read; Wagtail's v3 reads by ``RESPONSE_CACHE_PUBLIC_PATHS``),
+    that sets no cookie, uses no CSRF token, says neither private, no-store nor
+    no-cache, and varies on no request header beyond those above (and ``Accept``: the
+    API has one renderer). Preview, the screener's form, search: never, by default.
+
+Keys, and flooding
+    The key is the host, the path and the query parameters sorted by name. A response is
+    stored only when every parameter is one its view understands: a page class says
+    which in ``cache_query_params`` (the blog index: page, tag, author; others none),
+    the v2 pages view set in ``known_query_parameters`` (and Wagtail answers 400 to any
+    other in a listing), v3 in its OpenAPI document; ``mark_public(response,
+    query_params=...)`` lets any other view say so. ``_`` (jQuery's cache buster) is
+    never understood. Anything else is answered by the view, uncached: whether it is
+    ignored is the view's business, and ``/?junk=N`` must not cost an entry each.
+
+Bounded memory
+    Per process, at most ``RESPONSE_CACHE_LOCAL_BYTES`` of bodies (least recently used
+    go). In the shared cache, every entry lives at most ``RESPONSE_CACHE_TIMEOUT``
+    seconds, and the bytes stored in each window of that length are counted in the
+    shared cache itself (``cache.incr``): past ``RESPONSE_CACHE_MAX_BYTES`` in a window,
+    nothing new is stored until the next one (answers are still served, from the view).
+    An entry lives into the next window at most, so Redis never holds more than twice
+    the budget of responses (the broker shares that Redis with ``noeviction``). Entries
+    replaced by a publish still count until their window ends: a bound, not a tally.
+    One body is at most ``RESPONSE_CACHE_MAX_ENTRY_BYTES``.
+
+Freshness
+    Every entry belongs to one *generation*: a token replaced after commit on each
+    publish, unpublish, move, delete or privacy change (``cms.response_cache_signals``),
+    so one write invalidates list and detail responses alike without knowing their keys.
+    An entry is not served past the first ``expire_at`` among live content when it was
+    built, so an expired page leaves at that instant even before the scheduler runs.
+
+A broken cache (Redis down, database cache unreachable) only means no caching.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Min
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.cache import cc_delim_re, set_response_etag
+from django.utils.cache import (
+    cc_delim_re,
+    get_max_age,
+    patch_cache_control,
+    patch_vary_headers,
+    set_response_etag,
+)
+from django.utils.http import urlencode
+from django.utils.module_loading import import_string
 
 from cms.generation import Generation
 
 logger = logging.getLogger(__name__)
 
 _generation = Generation("responses:generation")
-#: Longest an entry stays without any change; a publish replaces it much sooner.
-CACHE_TIMEOUT = 3600
-#: Response bodies each process keeps in memory, checked against the shared generation
-#: on use; the least recently used go first.
-LOCAL_BYTES = 32 * 1024 * 1024
-#: Larger bodies are not worth a cache slot.
-MAX_BODY_BYTES = 512 * 1024
+#: Counted on top of each body against the byte budget: the key, the headers, pickling.
+ENTRY_OVERHEAD = 512
 #: Headers a view or inner middleware set that belong to the stored response. The
 #: outer middleware (CORS, CSP, security, session Vary) adds its own on every answer.
-STORED_HEADERS = ("Content-Type", "Content-Language", "ETag", "Link", "X-Frame-Options")
+STORED_HEADERS = (
+    "Content-Type",
+    "Content-Language",
+    "ETag",
+    "Link",
+    "X-Frame-Options",
+    "Cache-Control",
+    "Vary",
+)
 UNCACHEABLE_DIRECTIVES = {"private", "no-store", "no-cache"}
+#: Request headers a stored answer may vary on: none of them reaches a stored answer
+#: (Cookie and Authorization requests are not served; Origin is added outside; the API
+#: has a single renderer whatever ``Accept`` says).
+SHAREABLE_VARY = {"cookie", "authorization", "origin", "accept", "accept-encoding"}
+#: Query parameters never part of a key, whatever a view says: a new value every time.
+NEVER_KEYED = frozenset({"_"})
 #: Paths never marked public, or cached their own way (feeds): not even looked up.
 SKIPPED_PREFIXES = (
     "/feeds/",
@@ -77,6 +136,7 @@ class StoredResponse:
     status: int
     headers: list[tuple[str, str]]
     content: bytes
+    varies_on_cookie: bool = False
 
     def current(self, generation: str) -> bool:
         return self.generation == generation and (
@@ -91,9 +151,15 @@ class StoredResponse:
         return response
 
 
-def mark_public(response: HttpResponse) -> HttpResponse:
-    """Say this response shows only public, live content, the same for every reader."""
+def mark_public(response: HttpResponse, query_params: Iterable[str] | None = None) -> HttpResponse:
+    """Say this response shows only public, live content, the same for every reader.
+
+    ``query_params``: the parameters the view reads; a request with any other is not
+    stored. Pages declare theirs in ``cache_query_params`` instead.
+    """
     response.public_cacheable = True
+    if query_params is not None:
+        response.cache_query_params = frozenset(query_params)
     return response
 
 
@@ -108,33 +174,79 @@ def invalidate_responses() -> None:
 
 def next_expiry() -> float | None:
     """The first future ``expire_at`` of live content: no stored response outlives it."""
-    from wagtail.models import Page
-
-    from cms.models import Promo
-
     now = timezone.now()
     instants = [
-        model.objects.filter(live=True, expire_at__gt=now).aggregate(first=Min("expire_at"))[
-            "first"
-        ]
-        for model in (Page, Promo)
+        apps.get_model(label)
+        .objects.filter(live=True, expire_at__gt=now)
+        .aggregate(first=Min("expire_at"))["first"]
+        for label in ("wagtailcore.Page", "cms.Promo")
     ]
     instants = [instant.timestamp() for instant in instants if instant is not None]
     return min(instants) if instants else None
 
 
+def _timeout() -> int:
+    return settings.RESPONSE_CACHE_TIMEOUT
+
+
 def _key(request: HttpRequest) -> str:
-    url = request.build_absolute_uri()
-    return "responses:" + hashlib.sha256(url.encode()).hexdigest()[:40]
+    """Host, path and the query parameters sorted by name (values keep their order)."""
+    query = urlencode(
+        [(name, value) for name, values in sorted(request.GET.lists()) for value in values]
+    )
+    url = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
+    return "responses:entry:" + hashlib.sha256(url.encode()).hexdigest()[:40]
 
 
-def _eligible(request: HttpRequest) -> bool:
-    if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
-        return False
-    if request.path.startswith(SKIPPED_PREFIXES):
-        return False
-    user = getattr(request, "user", None)
-    return not (user is not None and user.is_authenticated)
+def _personal(request: HttpRequest) -> bool:
+    """Whether the request carries anything that may make its answer differ from others'."""
+    if "HTTP_AUTHORIZATION" in request.META:
+        return True
+    # The session and CSRF cookies change answers, whatever the allow-list says. With
+    # no session cookie nobody is signed in (sessions are the only login), so
+    # ``request.user`` is not looked at: that would load the session for nothing.
+    allowed = set(settings.RESPONSE_CACHE_ALLOWED_COOKIES) - {
+        settings.SESSION_COOKIE_NAME,
+        settings.CSRF_COOKIE_NAME,
+    }
+    return any(name not in allowed for name in request.COOKIES)
+
+
+def _varies_on_cookie(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether the answer depends on cookies: it says so, or the view read the session
+    (SessionMiddleware, outside this one, adds ``Vary: Cookie`` only on the way out)."""
+    session = getattr(request, "session", None)
+    return "cookie" in _vary(response) or bool(getattr(session, "accessed", False))
+
+
+def _directives(response: HttpResponse) -> set[str]:
+    return {
+        part.split("=")[0].strip().lower()
+        for part in cc_delim_re.split(response.get("Cache-Control", ""))
+        if part.strip()
+    }
+
+
+def _vary(response: HttpResponse) -> set[str]:
+    return {
+        part.strip().lower() for part in cc_delim_re.split(response.get("Vary", "")) if part.strip()
+    }
+
+
+def _mark_private(response: HttpResponse) -> None:
+    """Keep a personal answer out of every shared cache, ours and any in front."""
+    keep = _directives(response) & {"no-cache", "no-store", "max-age"}
+    patch_cache_control(response, private=True, **({} if keep else {"no_cache": True}))
+    patch_vary_headers(response, ("Cookie", "Authorization"))
+
+
+def _mark_shared(response: HttpResponse) -> None:
+    """Tell caches in front this answer is everyone's, and revalidated by its ETag."""
+    if get_max_age(response) is None:
+        patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+    else:
+        patch_cache_control(response, public=True)
+    patch_vary_headers(response, ("Cookie", "Authorization"))
 
 
 def _marked_public(request: HttpRequest, response: HttpResponse) -> bool:
@@ -142,8 +254,44 @@ def _marked_public(request: HttpRequest, response: HttpResponse) -> bool:
     (``RESPONSE_CACHE_PUBLIC_PATHS``: Wagtail's v3 page reads, mounted as it ships)."""
     if getattr(response, "public_cacheable", False):
         return True
-    patterns = getattr(settings, "RESPONSE_CACHE_PUBLIC_PATHS", ())
+    patterns = settings.RESPONSE_CACHE_PUBLIC_PATHS
     return any(re.fullmatch(pattern, request.path) for pattern in patterns)
+
+
+@functools.cache
+def _openapi_query_params(api_path: str) -> dict[str, frozenset[str]]:
+    """Each GET path's query parameters, as the API's own OpenAPI document declares them."""
+    schema = import_string(api_path).get_openapi_schema()
+    return {
+        path: frozenset(
+            parameter["name"]
+            for parameter in operations["get"].get("parameters", ())
+            if parameter.get("in") == "query"
+        )
+        for path, operations in schema["paths"].items()
+        if "get" in operations
+    }
+
+
+def _understood(request: HttpRequest, response: HttpResponse) -> frozenset[str]:
+    """The query parameters the view that answered reads; only those may form a key."""
+    declared = getattr(response, "cache_query_params", None)
+    if declared is None:
+        context = getattr(response, "context_data", None)
+        page = context.get("page") if isinstance(context, dict) else None
+        declared = getattr(page, "cache_query_params", None) if page is not None else None
+    if declared is None:
+        view = (getattr(response, "renderer_context", None) or {}).get("view")
+        if view is not None:
+            declared = set(getattr(view, "known_query_parameters", ()))
+            if getattr(view, "action", None) == "listing_view":
+                # Wagtail's listing answers 400 to a parameter that is neither an
+                # operation nor a field filter: a 200 means it read every one.
+                declared |= set(request.GET)
+    if declared is None and settings.RESPONSE_CACHE_OPENAPI and request.resolver_match:
+        route = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", request.resolver_match.route)
+        declared = _openapi_query_params(settings.RESPONSE_CACHE_OPENAPI).get(route)
+    return frozenset(declared or ()) - NEVER_KEYED
 
 
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:
@@ -151,70 +299,111 @@ def _storable(request: HttpRequest, response: HttpResponse) -> bool:
         return False
     if response.streaming or response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         return False
-    if len(response.content) > MAX_BODY_BYTES:
+    if len(response.content) > settings.RESPONSE_CACHE_MAX_ENTRY_BYTES:
         return False
-    directives = {
-        part.split("=")[0].strip().lower()
-        for part in cc_delim_re.split(response.get("Cache-Control", ""))
-    }
-    return not (directives & UNCACHEABLE_DIRECTIVES) and response.get("Vary", "") != "*"
+    if _directives(response) & UNCACHEABLE_DIRECTIVES:
+        return False
+    if not _vary(response) <= SHAREABLE_VARY:
+        return False
+    if request.COOKIES and _varies_on_cookie(request, response):
+        return False
+    return not request.GET or set(request.GET) <= _understood(request, response)
 
 
-def _lookup(key: str, current: str) -> StoredResponse | None:
+def _lookup(key: str, current: str, request: HttpRequest) -> StoredResponse | None:
     with _local_lock:
         local = _local.get(key)
-    if local is not None and local.current(current):
-        return local
-    shared = cache.get(key)
-    if isinstance(shared, StoredResponse) and shared.current(current):
-        _remember(key, shared)
-        return shared
-    return None
+    if local is None or not local.current(current):
+        local = None
+        shared = cache.get(key)
+        if isinstance(shared, StoredResponse) and shared.current(current):
+            _remember(key, shared)
+            local = shared
+    if local is not None and local.varies_on_cookie and request.COOKIES:
+        return None
+    return local
 
 
 def _remember(key: str, stored: StoredResponse) -> None:
     global _local_bytes
+    limit = settings.RESPONSE_CACHE_LOCAL_BYTES
     with _local_lock:
         previous = _local.pop(key, None)
         if previous is not None:
             _local_bytes -= len(previous.content)
         _local[key] = stored
         _local_bytes += len(stored.content)
-        while _local_bytes > LOCAL_BYTES and _local:
+        while _local_bytes > limit and _local:
             _, oldest = _local.popitem(last=False)
             _local_bytes -= len(oldest.content)
 
 
-def _store(key: str, current: str, response: HttpResponse) -> None:
+def _within_budget(size: int) -> bool:
+    """Count ``size`` against this window's shared byte budget; False once it is spent."""
+    window = _timeout()
+    counter = f"responses:bytes:{int(time.time() // window)}"
+    try:
+        used = cache.incr(counter, size)
+    except ValueError:  # the window's first entry (the same number of queries either way)
+        if cache.add(counter, size, timeout=2 * window):
+            used = size
+        else:  # another process created it meanwhile
+            used = cache.incr(counter, size)
+    # Backends without an atomic incr (the database cache) rewrite the key with their
+    # default timeout; the counter must outlive the entries it counted.
+    cache.touch(counter, timeout=2 * window)
+    return used <= settings.RESPONSE_CACHE_MAX_BYTES
+
+
+def bytes_stored_this_window() -> int:
+    """Bytes counted against the current window's budget (for /healthz and tests)."""
+    return cache.get(f"responses:bytes:{int(time.time() // _timeout())}") or 0
+
+
+def _store(key: str, current: str, request: HttpRequest, response: HttpResponse) -> bool:
     set_response_etag(response)
+    headers = [(name, response[name]) for name in STORED_HEADERS if response.has_header(name)]
+    content = bytes(response.content)
+    size = len(content) + sum(len(name) + len(value) for name, value in headers) + ENTRY_OVERHEAD
+    if not _within_budget(size):
+        return False
     valid_until = next_expiry()
     stored = StoredResponse(
         generation=current,
         valid_until=valid_until,
         status=response.status_code,
-        headers=[(name, response[name]) for name in STORED_HEADERS if response.has_header(name)],
-        content=bytes(response.content),
+        headers=headers,
+        content=content,
+        varies_on_cookie=_varies_on_cookie(request, response),
     )
-    timeout = CACHE_TIMEOUT
+    timeout = _timeout()
     if valid_until is not None:
         timeout = max(1, min(timeout, int(valid_until - time.time()) + 1))
     cache.set(key, stored, timeout=timeout)
     _remember(key, stored)
+    return True
 
 
 class PublicResponseCacheMiddleware:
-    """Serve marked public responses from the shared cache. After AuthenticationMiddleware."""
+    """Serve marked public responses from the shared cache. After SessionMiddleware."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not _eligible(request):
+        if request.method not in ("GET", "HEAD") or request.path.startswith(SKIPPED_PREFIXES):
+            return self.get_response(request)
+        if _personal(request):
+            # Neither served from the cache nor filling it, and kept out of caches in front.
+            response = self.get_response(request)
+            _mark_private(response)
+            return response
+        if request.method != "GET":
             return self.get_response(request)
         key = _key(request)
         try:
             current = generation()
-            stored = _lookup(key, current) if current else None
+            stored = _lookup(key, current, request) if current else None
         except Exception:  # noqa: BLE001 - a cache outage must not take the site down
             logger.warning("response cache unavailable; serving uncached", exc_info=True)
             return self.get_response(request)
@@ -223,12 +412,16 @@ class PublicResponseCacheMiddleware:
             # invalidated by a publish elsewhere, so nothing is served or kept.
             return self.get_response(request)
         if stored is not None:
-            return stored.to_response()
+            response = stored.to_response()
+            _mark_shared(response)
+            return response
         response = self.get_response(request)
-        if _storable(request, response):
-            try:
-                _store(key, current, response)
-            except Exception:  # noqa: BLE001
-                logger.warning("could not store a response", exc_info=True)
+        try:
+            kept = _storable(request, response) and _store(key, current, request, response)
+        except Exception:  # noqa: BLE001 - not storing is always safe; a 500 is not
+            logger.warning("could not store a response", exc_info=True)
+            kept = False
+        if kept:
             response["X-Cache"] = "miss"
+            _mark_shared(response)
         return response

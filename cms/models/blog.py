@@ -33,6 +33,8 @@ class BlogIndexPage(SitePageMixin, Page):
     parent_page_types = ["cms.NewsEventsPage", "cms.HomePage"]
     subpage_types = ["cms.BlogPostPage"]
     api_fields = [APIField("intro")]
+    #: The query parameters ``get_context`` reads: the response cache keys on these only.
+    cache_query_params = ("page", "tag", "author")
 
     class Meta:
         verbose_name = _("blog")

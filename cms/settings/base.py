@@ -334,10 +334,24 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/(api|feeds)/.*$"
 CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS", "POST")
 REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
-# Paths whose anonymous GET answers are the same for everyone, beyond the views that
-# mark their own (cms.response_cache): Wagtail's v3 page list and detail show only
-# live public pages to anonymous readers (drafts need a signed-in user or a token).
+# --- Shared response cache (cms.response_cache; its docstring says why each) ----------
+# Paths whose GET answers to a cookie-less, token-less request are the same for everyone,
+# beyond the views that mark their own: Wagtail's v3 page list and detail show only live
+# public pages then (drafts need a signed-in user or a token, passed passwords a session).
 RESPONSE_CACHE_PUBLIC_PATHS = [r"/api/v3/pages/", r"/api/v3/pages/\d+/"]
+# Where those paths' understood query parameters are declared: the API's OpenAPI document.
+RESPONSE_CACHE_OPENAPI = "wagtail.api.v3.urls.api"
+# Cookies that change no answer, so a request carrying only these may still share one.
+# None: the site runs no analytics, and the session and CSRF cookies are never allowed.
+RESPONSE_CACHE_ALLOWED_COOKIES: list[str] = []
+# Longest an entry lives (a publish replaces it sooner), and the byte budget's window.
+RESPONSE_CACHE_TIMEOUT = int(env("RESPONSE_CACHE_TIMEOUT", "3600"))
+# Bytes stored per window in the shared cache; it holds at most twice this of responses.
+RESPONSE_CACHE_MAX_BYTES = int(env("RESPONSE_CACHE_MAX_BYTES", str(64 * 1024 * 1024)))
+# Larger bodies are not worth a cache slot.
+RESPONSE_CACHE_MAX_ENTRY_BYTES = 512 * 1024
+# Bodies each web process also keeps in memory (least recently used go first).
+RESPONSE_CACHE_LOCAL_BYTES = 32 * 1024 * 1024
 
 # --- Feeds -----------------------------------------------------------------------
 # WebSub hubs pinged when a feed changes and announced in feed Link headers; none by default.

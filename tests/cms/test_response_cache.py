@@ -171,10 +171,10 @@ def test_a_cache_outage_only_means_no_caching(seed, client, settings):
     assert health.status_code == 503 and health.json()["checks"]["cache"]["ok"] is False
 
 
-def test_each_process_keeps_a_bounded_number_of_bytes(monkeypatch):
+def test_each_process_keeps_a_bounded_number_of_bytes(monkeypatch, settings):
     from cms import response_cache
 
-    monkeypatch.setattr(response_cache, "LOCAL_BYTES", 250)
+    settings.RESPONSE_CACHE_LOCAL_BYTES = 250
     monkeypatch.setattr(response_cache, "_local", response_cache.OrderedDict())
     monkeypatch.setattr(response_cache, "_local_bytes", 0)
     for name in "abc":
