@@ -43,7 +43,8 @@ Bounded memory
     shared cache itself (``cache.incr``): past ``RESPONSE_CACHE_MAX_BYTES`` in a window,
     nothing new is stored until the next one (answers are still served, from the view).
     An entry lives into the next window at most, so Redis never holds more than twice
-    the budget of responses (the broker shares that Redis with ``noeviction``). Entries
+    the budget of responses, even where the cache shares a ``noeviction`` Redis with the
+    broker (compose gives it its own, with ``allkeys-lru``). Entries
     replaced by a publish still count until their window ends: a bound, not a tally.
     One body is at most ``RESPONSE_CACHE_MAX_ENTRY_BYTES``.
 
