@@ -110,6 +110,18 @@ class ProgramPage(SitePageMixin, Page):
         verbose_name = _("program page")
 
 
+class RuleErrors(StreamBlockValidationError):
+    """Errors shown on each faulty rule in the admin, and as one readable sentence elsewhere."""
+
+    def __init__(self, block_errors: dict[int, ValidationError]) -> None:
+        super().__init__(block_errors=block_errors)
+        self.message = " ".join(
+            _("Combination rule %(number)d: %(problem)s")
+            % {"number": position + 1, "problem": " ".join(error.messages)}
+            for position, error in sorted(block_errors.items())
+        )
+
+
 class ClinicalSafetyPanel(Panel):
     """Read-only: the sign-off warning and the guidance each urgency cites, above the items."""
 
@@ -268,7 +280,7 @@ class ScreenerPage(SitePageMixin, Page):
                 )
         rule_errors = self.rule_errors()
         if rule_errors:
-            errors["rules"] = StreamBlockValidationError(block_errors=rule_errors)
+            errors["rules"] = RuleErrors(rule_errors)
         if self.program_page_id is None:
             errors["program_page"] = ValidationError(
                 _("Choose the program page that readers with no red flags go on to.")
