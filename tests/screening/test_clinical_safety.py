@@ -335,3 +335,57 @@ def test_loader_leaves_an_edited_screener_alone_but_flags_it(screener):
     assert [item.value["urgency"] for item in page.items] == [DOCTOR, DOCTOR, CARE_TEAM, DOCTOR]
     assert len(page.rules) == 0
     assert "changed by editors" in page.clinical_safety_note
+
+
+def listblock(values: list[str]) -> dict:
+    data = {"count": str(len(values))}
+    for index, value in enumerate(values):
+        data[str(index)] = {"value": value, "deleted": "", "order": str(index), "id": ""}
+    return data
+
+
+def edit_form_data(page: ScreenerPage, rules: list[dict]) -> dict:
+    """What the admin's edit form posts for ``page`` with ``rules`` (JS-built fields too)."""
+    from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
+
+    items = [
+        ("item", {"text": b.value["text"], "urgency": b.value["urgency"], "source": ""})
+        for b in page.items
+    ]
+    data = nested_form_data(
+        {
+            "title": page.title,
+            "slug": page.slug,
+            "question": page.question,
+            "items": streamfield(items),
+            "rules": streamfield([("rule", {**r, "items": listblock(r["items"])}) for r in rules]),
+            "doctor_message": rich_text(page.doctor_message),
+            "care_team_message": rich_text(page.care_team_message),
+            "emergency_message": rich_text(page.emergency_message),
+            "none_message": rich_text(page.none_message),
+            "disclaimer": rich_text(page.disclaimer),
+            "program_page": page.program_page_id,
+            "clinical_signoff_by": "",
+            "clinical_safety_note": "",
+        }
+    )
+    for index, block in enumerate(page.items):
+        data[f"items-{index}-id"] = block.id
+    return data
+
+
+@pytest.mark.django_db
+def test_admin_edit_refuses_a_rule_with_an_unknown_item_in_words(screener, admin_client):
+    edit = reverse("wagtailadmin_pages:edit", args=[screener.pk])
+    bad = {"items": [C, "Chest pain."], "urgency": EMERGENCY, "source": "x", "rationale": ""}
+    response = admin_client.post(edit, edit_form_data(screener, [bad]))
+    assert response.status_code == 200  # the form again, not a redirect
+    content = response.content.decode()
+    assert "Chest pain." in content and "is not an item of this screener" in content
+    assert len(ScreenerPage.objects.get(pk=screener.pk).rules) == 1  # nothing saved
+
+    good = {"items": [F, C], "urgency": EMERGENCY, "source": "test", "rationale": ""}
+    response = admin_client.post(edit, edit_form_data(screener, [good]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    latest = ScreenerPage.objects.get(pk=screener.pk).get_latest_revision_as_object()
+    assert [sorted(r.value["items"]) for r in latest.rules] == [sorted([F, C])]
