@@ -177,7 +177,7 @@ def evaluate_view(request: HttpRequest, page_id: str) -> JsonResponse:
     if page is None:
         return _error(404, "not_found", _("There is no published screener with this id."))
     try:
-        outcome = evaluate(page.item_urgencies(), parse_answers(raw))
+        outcome = evaluate(page.screening_rules(), parse_answers(raw))
     except InvalidAnswers as exc:
         extra = {"unknown_answers": exc.unknown} if exc.unknown else {}
         return _error(400, exc.code, exc.message, **extra)

@@ -31,7 +31,7 @@ class ScreenerForm(forms.Form):
     def __init__(self, *args, page: ScreenerPage, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.page = page
-        self.item_urgencies = page.item_urgencies()
+        self.rules = page.screening_rules()
         self.fields["answers"].label = page.question
         self.fields["answers"].choices = [
             *((item.id, item.value["text"]) for item in page.items),
@@ -43,7 +43,7 @@ class ScreenerForm(forms.Form):
         if "answers" in self.errors:
             return cleaned
         try:
-            cleaned["outcome"] = evaluate(self.item_urgencies, cleaned.get("answers", []))
+            cleaned["outcome"] = evaluate(self.rules, cleaned.get("answers", []))
         except InvalidAnswers as exc:
             self.add_error("answers", exc.message)
         return cleaned

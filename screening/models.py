@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -13,8 +14,9 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel, Panel
 from wagtail.api import APIField
+from wagtail.blocks import StreamBlockValidationError
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
@@ -24,7 +26,19 @@ from cms.blocks import ArticleStreamBlock
 from cms.models import SitePageMixin
 from cms.serializers import PublicPageLinkField
 
-from .blocks import CARE_TEAM, DOCTOR, EMERGENCY, NONE, URGENCY_CHOICES, RedFlagItemBlock
+from .blocks import (
+    CARE_TEAM,
+    DOCTOR,
+    EMERGENCY,
+    NONE,
+    URGENCY_CHOICES,
+    CombinationRuleBlock,
+    RedFlagItemBlock,
+    normalise_item_text,
+)
+from .rules import CombinationRule, ScreenerRules
+
+logger = logging.getLogger(__name__)
 
 OUTCOME_FEATURES = ["bold", "italic", "link", "ul"]
 
@@ -36,19 +50,46 @@ DEFAULT_DOCTOR_MESSAGE = (
     "your doctor before proceeding with this program.</p><p>Once you are cleared by your doctor "
     "to do this program, we hope it helps you find relief from your back pain.</p>"
 )
+# The outcomes' first words say what to do. Emergency: NHS "Cauda equina syndrome" and NICE
+# NG234 both say get emergency care now, so the action comes first and there is no way on to
+# the program (``next_page``); the template also puts a tel: link above everything else.
+# The care team's number is a department setting we do not have yet: "your care team", never
+# an invented number.
 DEFAULT_CARE_TEAM_MESSAGE = (
-    "<p>One or more of the things you selected needs attention from your care team "
-    "<b>today</b>.</p><p>Please contact your care team today, before you start this program. "
-    "If you cannot reach them and you feel unwell, go to the emergency room.</p>"
+    "<p><b>Contact your care team today, the same day.</b> Do not wait for your next "
+    "appointment, and do not start this program until they have spoken with you.</p>"
+    "<p>If you cannot reach them today, or you feel worse, go to the nearest emergency "
+    "department or call 911.</p>"
 )
 DEFAULT_EMERGENCY_MESSAGE = (
-    "<p><b>One or more of the things you selected can be a sign of a medical emergency.</b></p>"
-    "<p><b>Call 911 or go to the nearest emergency room now.</b> Do not start this program.</p>"
+    '<p><b><a href="tel:911">Call 911</a> or go to the nearest emergency department now.</b>'
+    "</p><p>One or more of the things you selected can be a sign of a medical emergency that "
+    "needs treatment straight away. Do not start this program.</p>"
 )
 DEFAULT_NONE_MESSAGE = (
     "<p>Thank you. You did not select any of the health issues we asked about, so you can "
-    "go on to the program.</p>"
+    "go on to the program.</p><p>If any of these symptoms start, or your pain changes or gets "
+    "worse, stop the program and come back to this screener or call your care team. If you "
+    "have trouble controlling your bladder or bowels, call 911 or go to the nearest emergency "
+    "department.</p>"
 )
+#: The defaults before issue 14, so the seed loader can recognise messages nobody edited.
+PREVIOUS_DEFAULT_MESSAGES = {
+    "care_team_message": (
+        "<p>One or more of the things you selected needs attention from your care team "
+        "<b>today</b>.</p><p>Please contact your care team today, before you start this "
+        "program. If you cannot reach them and you feel unwell, go to the emergency room.</p>"
+    ),
+    "emergency_message": (
+        "<p><b>One or more of the things you selected can be a sign of a medical emergency."
+        "</b></p><p><b>Call 911 or go to the nearest emergency room now.</b> Do not start "
+        "this program.</p>"
+    ),
+    "none_message": (
+        "<p>Thank you. You did not select any of the health issues we asked about, so you can "
+        "go on to the program.</p>"
+    ),
+}
 DEFAULT_DISCLAIMER = (
     "<p>This screener does not diagnose any condition and is not for emergencies. If you "
     "think you are having a medical emergency, call 911.</p>"
@@ -69,6 +110,33 @@ class ProgramPage(SitePageMixin, Page):
         verbose_name = _("program page")
 
 
+class RuleErrors(StreamBlockValidationError):
+    """Errors shown on each faulty rule in the admin, and as one readable sentence elsewhere."""
+
+    def __init__(self, block_errors: dict[int, ValidationError]) -> None:
+        super().__init__(block_errors=block_errors)
+        self.message = " ".join(
+            _("Combination rule %(number)d: %(problem)s")
+            % {"number": position + 1, "problem": " ".join(error.messages)}
+            for position, error in sorted(block_errors.items())
+        )
+
+
+class ClinicalSafetyPanel(Panel):
+    """Read-only: the sign-off warning and the guidance each urgency cites, above the items."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "screening/admin_clinical_safety_panel.html"
+
+        def get_context_data(self, parent_context: dict | None = None) -> dict:
+            context = super().get_context_data(parent_context)
+            page = self.instance
+            context["needs_signoff"] = page.needs_clinical_signoff()
+            context["sources"] = page.clinical_sources()
+            context["note"] = page.clinical_safety_note
+            return context
+
+
 class ScreenerPage(SitePageMixin, Page):
     """A red-flag screener. Answers are evaluated and forgotten; nothing here stores them."""
 
@@ -81,6 +149,16 @@ class ScreenerPage(SitePageMixin, Page):
         default="Are you having back pain with any of the following?",
     )
     items = StreamField([("item", RedFlagItemBlock())], verbose_name=_("red-flag items"), min_num=1)
+    rules = StreamField(
+        [("rule", CombinationRuleBlock())],
+        verbose_name=_("combination rules"),
+        blank=True,
+        help_text=_(
+            "Items that together need more urgent care than each alone. The reader gets the "
+            "most urgent of their items' urgencies and of every rule whose items they all "
+            "selected."
+        ),
+    )
     doctor_message = RichTextField(
         _("outcome: talk to your doctor first"),
         features=OUTCOME_FEATURES,
@@ -126,9 +204,32 @@ class ScreenerPage(SitePageMixin, Page):
         related_name="+",
     )
 
+    clinical_signoff_at = models.DateTimeField(
+        _("clinically signed off at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Empty until a named clinician has checked the items, urgencies, rules and "
+            "outcomes against the cited guidance. The seeded screener is not signed off."
+        ),
+    )
+    clinical_signoff_by = models.CharField(
+        _("clinically signed off by"),
+        max_length=200,
+        blank=True,
+        help_text=_("The clinician's name and role."),
+    )
+    clinical_safety_note = models.TextField(
+        _("clinical safety note"),
+        blank=True,
+        help_text=_("Set by the seed loader when it could not apply the safer urgencies."),
+    )
+
     content_panels = Page.content_panels + [
+        ClinicalSafetyPanel(heading=_("Clinical safety")),
         FieldPanel("question"),
         FieldPanel("items"),
+        FieldPanel("rules"),
         MultiFieldPanel(
             [
                 FieldPanel("doctor_message"),
@@ -140,11 +241,20 @@ class ScreenerPage(SitePageMixin, Page):
         ),
         FieldPanel("disclaimer"),
         PageChooserPanel("program_page"),
+        MultiFieldPanel(
+            [
+                FieldPanel("clinical_signoff_at"),
+                FieldPanel("clinical_signoff_by"),
+                FieldPanel("clinical_safety_note"),
+            ],
+            heading=_("Clinical sign-off"),
+        ),
     ]
     search_fields = Page.search_fields + [index.SearchField("question")]
     api_fields = [
         APIField("question"),
         APIField("items"),
+        APIField("rules"),
         APIField("doctor_message"),
         APIField("care_team_message"),
         APIField("emergency_message"),
@@ -161,12 +271,16 @@ class ScreenerPage(SitePageMixin, Page):
         super().clean()
         errors: dict[str, ValidationError] = {}
         used = {item.value["urgency"] for item in self.items}
+        used |= {rule.value["urgency"] for rule in self.rules}
         for urgency in (CARE_TEAM, EMERGENCY):
             field = f"{urgency}_message"
             if urgency in used and not strip_tags(getattr(self, field) or "").strip():
                 errors[field] = ValidationError(
                     _("An item uses this urgency, so its outcome message cannot be empty.")
                 )
+        rule_errors = self.rule_errors()
+        if rule_errors:
+            errors["rules"] = RuleErrors(rule_errors)
         if self.program_page_id is None:
             errors["program_page"] = ValidationError(
                 _("Choose the program page that readers with no red flags go on to.")
@@ -174,10 +288,86 @@ class ScreenerPage(SitePageMixin, Page):
         if errors:
             raise ValidationError(errors)
 
+    def rule_errors(self) -> dict[int, ValidationError]:
+        """Per rule, what is wrong with it, in words an editor can act on."""
+        texts = {normalise_item_text(item.value["text"]) for item in self.items}
+        known = {value for value, _label in URGENCY_CHOICES}
+        errors: dict[int, ValidationError] = {}
+        for position, rule in enumerate(self.rules):
+            messages = []
+            references = [str(text) for text in rule.value["items"]]
+            missing = [text for text in references if normalise_item_text(text) not in texts]
+            for text in missing:
+                messages.append(
+                    _("“%(text)s” is not an item of this screener. Copy the item's text exactly.")
+                    % {"text": text}
+                )
+            if len({normalise_item_text(text) for text in references}) < 2:
+                messages.append(_("A combination rule needs at least two different items."))
+            if rule.value["urgency"] not in known:
+                messages.append(_("Choose one of the listed urgencies."))
+            if messages:
+                errors[position] = ValidationError(" ".join(str(m) for m in messages))
+        duplicates = len(texts) < len(self.items)
+        if duplicates and self.rules:
+            errors.setdefault(
+                0,
+                ValidationError(
+                    _("Two items have the same text, so a rule cannot tell them apart.")
+                ),
+            )
+        return errors
+
     # --- evaluation ----------------------------------------------------------------
     def item_urgencies(self) -> dict[str, str]:
         """Each item's id (the stable answer id) and its urgency, in page order."""
         return {item.id: item.value["urgency"] for item in self.items}
+
+    def screening_rules(self) -> ScreenerRules:
+        """This screener's items and combinations, for :func:`screening.rules.evaluate`.
+
+        A rule naming an item that no longer exists cannot be checked (validation stops such
+        a revision being saved; this guards data that bypassed it): it is left out and logged
+        with the page id only, never anything a reader picked.
+        """
+        ids = {normalise_item_text(item.value["text"]): item.id for item in self.items}
+        combinations = []
+        for rule in self.rules:
+            refs = {normalise_item_text(text) for text in rule.value["items"]}
+            if len(refs) < 2 or not refs <= ids.keys():
+                logger.warning("screener %s: a combination rule names unknown items", self.pk)
+                continue
+            combinations.append(
+                CombinationRule(frozenset(ids[ref] for ref in refs), rule.value["urgency"])
+            )
+        return ScreenerRules(self.item_urgencies(), tuple(combinations))
+
+    def needs_clinical_signoff(self) -> bool:
+        """Not yet signed off by a named clinician (the admin warns; the dashboard lists it)."""
+        return self.clinical_signoff_at is None or not self.clinical_signoff_by.strip()
+
+    def clinical_sources(self) -> list[dict]:
+        """What each urgency rests on, for the admin's read-only "Clinical safety" panel."""
+        labels = dict(URGENCY_CHOICES)
+        rows = [
+            {
+                "what": item.value["text"],
+                "urgency": labels.get(item.value["urgency"], item.value["urgency"]),
+                "source": item.value.get("source") or "",
+                "rationale": "",
+            }
+            for item in self.items
+        ]
+        rows += [
+            {
+                "what": " + ".join(str(text) for text in rule.value["items"]),
+                "urgency": labels.get(rule.value["urgency"], rule.value["urgency"]),
+                "source": rule.value.get("source") or "",
+                "rationale": rule.value.get("rationale") or "",
+            }
+            for rule in self.rules
+        ]
+        return rows
 
     def outcome_message(self, outcome: str) -> str:
         """The editor's rich text (database format) for ``outcome``; the default if left empty."""
@@ -245,6 +435,10 @@ OUTCOME_HEADINGS = {
 }
 
 
+#: Counts below this are shown as "<5" in the admin and its exports.
+SMALL_COUNT = 5
+
+
 class ScreeningOutcomeCount(models.Model):
     """How many readers reached each outcome of a screener on a day: the only thing kept.
 
@@ -276,7 +470,13 @@ class ScreeningOutcomeCount(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date} {self.get_outcome_display()}: {self.count}"
+        return f"{self.date} {self.get_outcome_display()}: {self.count_display()}"
+
+    def count_display(self) -> str:
+        """The count for people to read: under 5 becomes "<5", so a row cannot single anyone out."""
+        return f"<{SMALL_COUNT}" if self.count < SMALL_COUNT else str(self.count)
+
+    count_display.short_description = _("count")
 
     @classmethod
     def record(cls, screener_id: int, outcome: str, day: dt.date | None = None) -> None:

@@ -1,12 +1,16 @@
 """How a set of answers becomes an outcome. Pure functions: no database, no request, no logging.
 
-Kept apart from the views so the clinical rule (the highest urgency among the picked items
-decides) is stated once and tested exhaustively, and so nothing here can leak an answer.
+Kept apart from the views so the clinical rule is stated once and tested exhaustively, and
+so nothing here can leak an answer. The rule: the highest of the urgencies of the picked items
+and of every combination rule whose items were all picked decides. Both the evaluate API
+(``screening.api``) and the HTML form (``screening.forms``) call :func:`evaluate`, and
+nothing else decides an outcome.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +21,23 @@ URGENCY_ORDER: tuple[str, ...] = (DOCTOR, CARE_TEAM, EMERGENCY)
 OUTCOMES: tuple[str, ...] = (NONE, *URGENCY_ORDER)
 #: The answer that stands for "None of these"; item ids are UUIDs, so it never collides.
 NONE_ANSWER = NONE
+
+
+@dataclass(frozen=True)
+class CombinationRule:
+    """Item ids that, all picked together, call for ``urgency``."""
+
+    items: frozenset[str]
+    urgency: str
+
+
+@dataclass(frozen=True)
+class ScreenerRules:
+    """Everything :func:`evaluate` needs about one screener, read once from its page."""
+
+    #: Each item id (the stable answer id) and its own urgency, in page order.
+    items: Mapping[str, str]
+    combinations: tuple[CombinationRule, ...] = field(default=())
 
 
 class InvalidAnswers(ValueError):
@@ -41,13 +62,18 @@ def highest_urgency(urgencies: Iterable[str]) -> str:
     return NONE if rank < 0 else URGENCY_ORDER[rank]
 
 
-def evaluate(item_urgencies: Mapping[str, str], answers: Sequence[str]) -> str:
+def evaluate(screener: ScreenerRules | Mapping[str, str], answers: Sequence[str]) -> str:
     """The outcome for ``answers`` (item ids, or just ``none``) on a screener.
 
-    ``item_urgencies`` maps each item id on the screener to its urgency. Raises
-    :class:`InvalidAnswers` for anything a person must correct: nothing picked, "None of
-    these" together with an item, or an id that is not on this screener.
+    ``screener`` holds each item's urgency and the combination rules (a bare mapping of item
+    id to urgency means "no combinations"). Raises :class:`InvalidAnswers` for anything a
+    person must correct: nothing picked, "None of these" together with an item, or an id that
+    is not on this screener. Monotonic by construction: picking more can only add urgencies
+    to the maximum (a matched combination stays matched), never remove one.
     """
+    if not isinstance(screener, ScreenerRules):
+        screener = ScreenerRules(items=dict(screener))
+    item_urgencies = screener.items
     picked = list(dict.fromkeys(answers))  # repeated ids count once
     if not picked:
         raise InvalidAnswers(
@@ -73,4 +99,9 @@ def evaluate(item_urgencies: Mapping[str, str], answers: Sequence[str]) -> str:
             str(_("Some answers are not items of this screener.")),
             unknown=unknown,
         )
-    return highest_urgency(item_urgencies[answer] for answer in picked)
+    chosen = set(picked)
+    urgencies = [item_urgencies[answer] for answer in picked]
+    urgencies += [
+        rule.urgency for rule in screener.combinations if rule.items and rule.items <= chosen
+    ]
+    return highest_urgency(urgencies)

@@ -1,16 +1,19 @@
-"""Admin: the anonymous outcome counts, read-only, under Reports."""
+"""Admin: the anonymous outcome counts (read-only, under Reports) and screeners awaiting
+clinical sign-off (a dashboard panel)."""
 
 from django.contrib.auth import get_permission_codename
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.ui.components import Component
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from .models import ScreeningOutcomeCount
+from .models import ScreenerPage, ScreeningOutcomeCount
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
@@ -34,10 +37,16 @@ class ScreeningOutcomeCountViewSet(ModelViewSet):
     menu_label = _("Screener outcomes")
     menu_order = 900
     menu_hook = "register_reports_menu_item"
-    list_display = ["date", "screener", "outcome", "count"]
+    # Small counts are shown as "<5" (``count_display``): with few readers a day, an exact 1
+    # could point at the one person a viewer knows used the screener that day.
+    list_display = ["date", "screener", "outcome", "count_display"]
     list_filter = {"screener": ["exact"], "outcome": ["exact"], "date": ["gte", "lte"]}
-    list_export = ["date", "screener", "get_outcome_display", "outcome", "count"]
-    export_headings = {"get_outcome_display": _("Outcome"), "outcome": _("Outcome code")}
+    list_export = ["date", "screener", "get_outcome_display", "outcome", "count_display"]
+    export_headings = {
+        "get_outcome_display": _("Outcome"),
+        "outcome": _("Outcome code"),
+        "count_display": _("Count"),
+    }
     export_filename = "screener-outcomes"
     ordering = ["-date", "screener", "outcome"]
     copy_view_enabled = False
@@ -56,3 +65,33 @@ class ScreeningOutcomeCountViewSet(ModelViewSet):
 @hooks.register("register_admin_viewset")
 def register_screening_outcome_counts() -> ScreeningOutcomeCountViewSet:
     return ScreeningOutcomeCountViewSet("screening_outcome_counts")
+
+
+class AwaitingSignoffPanel(Component):
+    """Screeners no named clinician has signed off yet: the seeded one starts here."""
+
+    name = "screeners_awaiting_signoff"
+    order = 145
+    template_name = "screening/admin_awaiting_signoff_panel.html"
+
+    def __init__(self, pages: list[ScreenerPage]) -> None:
+        self.pages = pages
+
+    def get_context_data(self, parent_context=None) -> dict:
+        return {
+            "rows": [
+                {"page": page, "edit_url": reverse("wagtailadmin_pages:edit", args=[page.pk])}
+                for page in self.pages
+            ]
+        }
+
+
+@hooks.register("construct_homepage_panels")
+def add_awaiting_signoff_panel(request, panels) -> None:
+    pages = [
+        page
+        for page in ScreenerPage.objects.order_by("title")
+        if page.needs_clinical_signoff() and page.permissions_for_user(request.user).can_edit()
+    ]
+    if pages:
+        panels.append(AwaitingSignoffPanel(pages))

@@ -8,16 +8,33 @@ from screening.blocks import CARE_TEAM, DOCTOR, EMERGENCY
 
 
 def publish_items(screener, urgencies: list[str], texts: list[str] | None = None):
-    """Publish a revision that sets each item's urgency (and text), keeping the item ids."""
+    """Publish a revision that sets each item's urgency (and text), keeping the item ids.
+
+    Like an editor must, it updates the combination rules that name a re-worded item.
+    """
     raw = list(screener.items.raw_data)
+    renamed = {}
     for index, urgency in enumerate(urgencies):
         raw[index]["value"]["urgency"] = urgency
         if texts:
+            renamed[raw[index]["value"]["text"]] = texts[index]
             raw[index]["value"]["text"] = texts[index]
     screener.items = raw
+    if renamed:
+        rules = list(screener.rules.raw_data)
+        for rule in rules:
+            rule["value"]["items"] = [rename(ref, renamed) for ref in rule["value"]["items"]]
+        screener.rules = rules
     screener.save_revision().publish()
     screener.refresh_from_db()
     return screener
+
+
+def rename(ref, renamed: dict[str, str]):
+    """A ListBlock child as stored (a plain string, or {"type", "value", "id"}), re-pointed."""
+    if isinstance(ref, dict):
+        return {**ref, "value": renamed.get(ref["value"], ref["value"])}
+    return renamed.get(ref, ref)
 
 
 @pytest.fixture
@@ -29,7 +46,10 @@ def screener(seed):
 
 @pytest.fixture
 def graded_screener(screener):
-    """Leg symptoms: doctor; bladder/bowel: emergency; fever: doctor; cancer history: care team."""
+    """Leg symptoms: doctor; bladder/bowel: emergency; fever: doctor; cancer history: care team.
+
+    The seed now grades them so (issue 14); publishing again keeps older tests explicit.
+    """
     return publish_items(screener, [DOCTOR, EMERGENCY, DOCTOR, CARE_TEAM])
 
 

@@ -71,7 +71,7 @@ def test_screener_pages_have_no_serious_or_critical_violations(
             for name, picks, heading in [
                 ("none", ["none"], "You can go on to the program"),
                 ("doctor", [leg, fever], "Talk to your doctor first"),
-                ("care-team", [leg, history], "Contact your care team today"),
+                ("care-team", [fever, history], "Contact your care team today"),
                 ("emergency", [history, bladder], "Emergency: call 911"),
             ]:
                 page.goto(url)

@@ -54,7 +54,7 @@ def test_none_and_highest_urgency(graded_screener, client):
 
     care = post(client, graded_screener.pk, {"answers": [fever, history]}).json()
     assert care["outcome"] == "care_team"
-    assert "contact your care team today" in care["message_html"]
+    assert "Contact your care team today, the same day." in care["message_html"]
 
     emergency = post(client, graded_screener.pk, {"answers": [leg, history, bladder]}).json()
     assert emergency["outcome"] == "emergency"

@@ -75,7 +75,7 @@ def test_answers_leave_no_trace_beyond_the_daily_count(screener, caplog):
     responses = []
     with CaptureQueriesContext(connection) as queries:
         responses.append(
-            browser.post(page.url, {"csrfmiddlewaretoken": token, "answers": [leg, history]})
+            browser.post(page.url, {"csrfmiddlewaretoken": token, "answers": [fever, history]})
         )
         responses.append(
             browser.post(page.url, {"csrfmiddlewaretoken": token, "answers": ["none", fever]})
