@@ -41,8 +41,17 @@ setup: install ## Migrate, load the seed content once, create an admin if asked 
 run: setup ## Start the site on 127.0.0.1:$(PORT) with a Celery worker and beat (Ctrl-C stops all)
 	$(BIN)/python manage.py runstack --port $(PORT)
 
+# The suite runs in parallel pytest processes (pytest-xdist): most of its time is spent
+# waiting on real workers, beats, gunicorn and Chromium, so more processes than the 2
+# cores keep both busy. `make test TEST_PROCESSES=0` runs it in one process; PYTEST_ARGS
+# replaces the defaults (e.g. PYTEST_ARGS="-n0 tests/cms -x"). `--dist load`, not
+# loadgroup/loadscope: those key work by test id, and schemathesis gives each API operation
+# the same id (tests/cms/test_api_fuzz.py), so they would silently run 1 of 17.
+TEST_PROCESSES ?= 3
+PYTEST_ARGS ?= -n $(TEST_PROCESSES) --dist load --durations=15
+
 .PHONY: test
-test: $(BIN)/.installed-dev ## Run the whole test suite
+test: $(BIN)/.installed-dev ## Run the whole test suite (in TEST_PROCESSES parallel processes)
 	DJANGO_SETTINGS_MODULE=cms.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 .PHONY: lint

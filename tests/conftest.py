@@ -8,16 +8,113 @@ from pathlib import Path
 
 import kombu.pools
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
 from tests.services import ROOT, CeleryProcess, EmbeddedRedis, redis_client, skip_or_fail
+from tests.snapshot import Recording
 
 ARTIFACTS = ROOT / "test-artifacts"
 # Playwright's sync API keeps an event loop running in the test thread; Django's ORM
 # would otherwise refuse to run there. Test-only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+# --- One migrated test database, copied for each parallel process -----------------------
+# Migrating takes 25 s of CPU alone and minutes when every xdist process does it at once on
+# a busy 2-core machine. Under xdist the controller migrates once, copies the database for
+# each process (Django's own clone: a file copy on SQLite, CREATE DATABASE ... TEMPLATE on
+# PostgreSQL), and each process adopts its copy instead of migrating; it still drops it
+# at the end as pytest-django would.
+
+
+def _template_database(config: pytest.Config):
+    """The controller's migrated test database, made on first use (blocking node start)."""
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    if not hasattr(config, "_test_db_template"):
+        with config.stash[blocking_manager_key].unblock():
+            old_name = connection.settings_dict["NAME"]
+            connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+            connection.close()  # SQLite: writes the WAL back; PostgreSQL: frees the template
+        config._test_db_template = old_name
+    return connection
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """xdist controller: hand each process its own copy of the migrated test database."""
+    from pytest_django.plugin import blocking_manager_key
+
+    connection = _template_database(node.config)
+    suffix = node.gateway.id
+    with node.config.stash[blocking_manager_key].unblock():
+        connection.creation.clone_test_db(suffix=suffix, verbosity=0)
+    node.workerinput["test_database"] = connection.creation.get_test_db_clone_settings(suffix)[
+        "NAME"
+    ]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """xdist controller: drop the migrated database the copies were made from."""
+    old_name = getattr(session.config, "_test_db_template", None)
+    if old_name is None:
+        return
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    with session.config.stash[blocking_manager_key].unblock():
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request) -> None:
+    """In an xdist process, use the copy the controller made instead of migrating anew."""
+    name = getattr(request.config, "workerinput", {}).get("test_database")
+    if not name:
+        return
+    from django.db import connection
+
+    def adopt(verbosity=1, autoclobber=False, serialize=True, keepdb=False) -> str:
+        connection.close()
+        django_settings.DATABASES[connection.alias]["NAME"] = name
+        connection.settings_dict["NAME"] = name
+        if serialize:
+            connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+        return name
+
+    connection.creation.create_test_db = adopt
+
+
+def _database_kind(item: pytest.Item) -> int:
+    """pytest-django's order: 0 rolled-back database, 1 transactional (flushed after), 2 none."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return 1
+    if fixtures & {"transactional_db", "live_server"}:
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
+def _expected_length(item: pytest.Item) -> int:
+    """Longest first: a browser with real processes, then real processes, then the rest."""
+    return 2 * bool(item.get_closest_marker("browser")) + bool(item.get_closest_marker("services"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the long real-process tests first, so parallel processes finish together.
+
+    pytest-django has already put transactional tests after the rolled-back ones (a flush
+    would empty the tables those expect filled by migrations); the order here keeps that,
+    and only moves the long tests to the front of their kind. xdist hands tests out in
+    this order, so the tail of a parallel run is short tests, not a 50 s one.
+    """
+    items.sort(key=lambda item: (_database_kind(item), -_expected_length(item)))
 
 
 @pytest.fixture(autouse=True)
@@ -37,12 +134,35 @@ def _fresh_cache(request):
     cache.clear()
 
 
+# What the seed loader wrote, recorded once per test process (tests/snapshot.py).
+_seed_recording: list[Recording] = []
+
+
+def _load_seed() -> None:
+    call_command("load_seed_content", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
 @pytest.fixture
-def seed(db):
-    """The customer's seed site, loaded by the real command."""
+def seed(request, db):
+    """The customer's seed site, loaded by the real command.
+
+    In a rolled-back test, the rows the command wrote the first time in this process are
+    written again instead (about a second less per test; tests/snapshot.py). Transactional
+    tests, whose commits run the after-commit pipeline, always run the command;
+    TEST_SEED_SNAPSHOT=0 makes every test run it.
+    """
     from cms.models import BlogIndexPage, BlogPostPage, EventIndexPage, HomePage
 
-    call_command("load_seed_content", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    if _database_kind(request.node) != 0 or os.environ.get("TEST_SEED_SNAPSHOT") == "0":
+        _load_seed()
+    elif _seed_recording and _seed_recording[0].matches():
+        _seed_recording[0].replay()
+    elif _seed_recording:
+        _load_seed()  # this test changed the tables first: the recording does not apply
+    else:
+        recording = Recording.record(_load_seed)
+        if recording is not None:
+            _seed_recording.append(recording)
     return {
         "home": HomePage.objects.get(),
         "blog": BlogIndexPage.objects.get(),
@@ -54,12 +174,9 @@ def seed(db):
 @pytest.fixture(scope="session")
 def broker_url(tmp_path_factory) -> str:
     """A real Redis: the one named by REDIS_URL, or the embedded binary `make run` uses."""
-    url = os.environ.get("REDIS_URL", "")
-    if url:
-        from cms.settings.base import redis_db_url
-
-        # A database of its own, flushed per test (TEST_REDIS_DB lets parallel runs differ).
-        url = redis_db_url(url, int(os.environ.get("TEST_REDIS_DB", "14")))
+    if os.environ.get("REDIS_URL", ""):
+        # A database of its own per test process, flushed per test (cms/settings/test.py).
+        url = django_settings.TEST_BROKER_URL
         try:
             redis_client(url).ping()
         except Exception as exc:  # noqa: BLE001
@@ -153,7 +270,10 @@ def celery_processes(celery_env, tmp_path, real_broker):
 
     yield start
     for process in started:
-        process.stop()
+        # The test is over: nothing it checks depends on a graceful shutdown, which waits
+        # for held ETA tasks (seconds per process); the next test flushes the broker.
+        process.kill9()
+        process.stop()  # closes the log
 
 
 @pytest.fixture

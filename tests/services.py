@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -144,9 +145,14 @@ class CeleryProcess:
 
 
 class WebServer:
-    """gunicorn serving the project, as production does, on a loopback port of its own."""
+    """gunicorn serving the project, as production does, on a loopback port of its own.
 
-    def __init__(self, env: dict[str, str], log_dir: Path, port: int) -> None:
+    With no port given, the listening socket is bound here (port 0: the kernel picks a free
+    one) and handed to gunicorn as ``fd://``, so parallel test processes can never race for
+    the same port between choosing it and binding it.
+    """
+
+    def __init__(self, env: dict[str, str], log_dir: Path, port: int = 0) -> None:
         self.env = env
         self.port = port
         self.log_path = log_dir / f"web-{time.monotonic_ns()}.log"
@@ -157,20 +163,33 @@ class WebServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> WebServer:
+        listener = None
+        if self.port:
+            bind = f"127.0.0.1:{self.port}"
+        else:
+            listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+            listener.set_inheritable(True)
+            self.port = listener.getsockname()[1]
+            bind = f"fd://{listener.fileno()}"
         argv = [
             sys.executable, "-m", "gunicorn", "cms.wsgi:application",
-            "--bind", f"127.0.0.1:{self.port}",
+            "--bind", bind,
             "--workers", "2", "--threads", "4", "--timeout", "30",
         ]  # fmt: skip
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        try:
+            self.process = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env=self.env,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=(listener.fileno(),) if listener else (),
+            )
+        finally:
+            if listener:
+                listener.close()  # gunicorn has its own copy; ours would keep the port open
         return self
 
     def answers(self) -> bool:

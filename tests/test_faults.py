@@ -84,7 +84,7 @@ def web(fault_env, tmp_path):
     started: list[WebServer] = []
 
     def start() -> WebServer:
-        server = WebServer(dict(fault_env), tmp_path, free_port()).start()
+        server = WebServer(dict(fault_env), tmp_path).start()
         started.append(server)
         server.wait_ready()
         return server
@@ -220,8 +220,20 @@ def _postgresql_outage(seed, pg, celery_processes, receiver, web, broker_url) ->
     assert_every_webhook_delivered(receiver, pairs)
 
 
+@pytest.fixture
+def services_run():
+    """Skip the heaviest fault tests on embedded defaults, where they repeat the coverage of
+    tests/publishing/test_scheduler_services.py and test_worker_smoke.py (same scheduler,
+    same /healthz) at a minute each; the PostgreSQL + Redis run (CI's second) runs them."""
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip(
+            "runs in the PostgreSQL + Redis run (REDIS_URL): the embedded run covers "
+            "the same scheduler and /healthz in the scheduler service tests"
+        )
+
+
 @pytest.mark.timeout(BEAT_OUTAGE + 240)
-def test_beat_stopped(seed, fault_env, celery_processes, partners, web, broker_url):
+def test_beat_stopped(services_run, seed, fault_env, celery_processes, partners, web, broker_url):
     """Beat down for FAULT_BEAT_OUTAGE_SECONDS: healthz says so; nothing lost when it returns."""
     receiver = partners("beat-partner")
     celery_processes("worker")
@@ -302,7 +314,7 @@ def test_beat_stopped(seed, fault_env, celery_processes, partners, web, broker_u
 
 
 def test_misbehaving_partners_during_a_release(
-    seed, fault_env, celery_processes, partners, web, settings
+    services_run, seed, fault_env, celery_processes, partners, web, settings
 ):
     """Redirect loops, a hang and 500s at once: the release is on time, readers served."""
     healthy = partners("healthy")
