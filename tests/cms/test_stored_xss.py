@@ -36,6 +36,7 @@ from cms.models import (
     EventResourcesPage,
     EventSession,
 )
+from tests.screening.conftest import publish_items
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -148,10 +149,13 @@ def hostile(seed):
     screener = ScreenerPage.objects.get()
     screener.question = f"Question {PAYLOAD}"
     screener.disclaimer = RICH_TEXT
-    raw = list(screener.items.raw_data)
-    raw[0]["value"]["text"] = f"Item {PAYLOAD}"
-    screener.items = raw
-    screener.save_revision().publish()
+    items = [item["value"] for item in screener.items.raw_data]
+    # Through the helper that re-points combination rules at a re-worded item.
+    publish_items(
+        screener,
+        [item["urgency"] for item in items],
+        [f"Item {PAYLOAD}", *(item["text"] for item in items[1:])],
+    )
     return {
         "post": BlogPostPage.objects.get(pk=post.pk),
         "event": EventResourcesPage.objects.get(pk=event.pk),
