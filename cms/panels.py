@@ -1,9 +1,24 @@
 """Admin panels that make scheduling unmistakable: every schedule field names its zone."""
 
+import datetime as dt
+import zoneinfo
+
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from wagtail.admin.panels import FieldPanel, PublishingPanel
+
+#: One way to write a schedule time across the admin (panel, report, warnings): date,
+#: 24-hour time to the second (schedules are exact to the second), and the zone's
+#: abbreviation for that date (PDT in June, PST in January).
+SCHEDULE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
+
+
+def schedule_time(value: dt.datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> str:
+    """A schedule time as editors read it, in ``zone`` (default: the admin's current one)."""
+    if value is None:
+        return ""
+    return timezone.localtime(value, zone).strftime(SCHEDULE_TIME_FORMAT)
 
 
 def schedule_zone_help() -> str:

@@ -75,3 +75,89 @@ def test_expiry_in_the_past_is_refused_next_to_the_field(seed, admin_client):
     assert "Expiry date/time must be in the future." in response.content.decode()
     promo.refresh_from_db()
     assert promo.expire_at is None
+
+
+@pytest.mark.django_db
+def test_an_expiry_saved_on_a_draft_of_a_live_snippet_warns_and_is_reported(seed, admin_client):
+    """The live promo keeps no expiry: the editor is told, and the report says why."""
+    promo = Promo.objects.get()
+    assert promo.live and promo.expire_at is None
+    expire = timezone.now() + dt.timedelta(days=3)
+    response = admin_client.post(
+        f"/admin/snippets/cms/promo/edit/{promo.pk}/",
+        promo_form(promo, expire_at=local(expire)),
+        follow=True,
+    )
+    content = response.content.decode()
+    assert "The expiry" in content and "is not scheduled: it is on an unpublished draft" in content
+    assert "the live page has no expiry" in content
+    assert timezone.localtime(expire).strftime("%Y-%m-%d %H:%M:00 %Z") in content
+    promo.refresh_from_db()
+    assert promo.expire_at is None  # nothing in force
+
+    report = admin_client.get("/admin/reports/scheduled/").content.decode()
+    row = re.search(
+        r'<tr class="scheduled-row scheduled-row--not-scheduled">(.*?)</tr>', report, re.S
+    )
+    assert row, report[-3000:]
+    assert promo.title in row.group(1)
+    assert (
+        "Not scheduled: the expiry is on an unpublished draft — publish or schedule the draft "
+        "for it to apply." in row.group(1)
+    )
+    assert "Overdue" not in row.group(1)
+
+    # Published, the expiry is in force: no warning, and the report lists it as pending.
+    response = admin_client.post(
+        f"/admin/snippets/cms/promo/edit/{promo.pk}/",
+        promo_form(promo, expire_at=local(expire), **{"action-publish": "1"}),
+        follow=True,
+    )
+    assert "is not scheduled" not in response.content.decode()
+    promo.refresh_from_db()
+    assert promo.expire_at is not None
+    report = admin_client.get("/admin/reports/scheduled/").content.decode()
+    assert "scheduled-row--not-scheduled" not in report
+    assert promo.title in report and "Pending" in report
+
+
+@pytest.mark.django_db
+def test_an_expiry_on_a_draft_of_a_live_page_is_reported_not_scheduled(seed, admin_client):
+    post = seed["post"]
+    assert post.live and post.expire_at is None
+    post.expire_at = timezone.now() + dt.timedelta(days=5)
+    post.save_revision()  # a draft, as "Save draft" makes it
+    report = admin_client.get("/admin/reports/scheduled/").content.decode()
+    row = re.search(
+        r'<tr class="scheduled-row scheduled-row--not-scheduled">(.*?)</tr>', report, re.S
+    )
+    assert row and post.title in row.group(1) and "Not scheduled" in row.group(1)
+    # Scheduling the draft makes the expiry come with it: no longer flagged.
+    post.get_latest_revision().publish()
+    report = admin_client.get("/admin/reports/scheduled/").content.decode()
+    assert "scheduled-row--not-scheduled" not in report
+
+
+@pytest.mark.django_db
+def test_saving_a_draft_of_a_live_page_warns_about_its_expiry(seed, rf):
+    """The page editor's hook, given the page as the edit view holds it after "Save draft"."""
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from cms.wagtail_hooks import warn_page_schedule_not_in_force
+
+    post = seed["post"]
+    live_expiry = timezone.now() + dt.timedelta(days=9)
+    type(post).objects.filter(pk=post.pk).update(expire_at=live_expiry)
+    post.refresh_from_db()
+    post.expire_at = timezone.now() + dt.timedelta(days=4)  # the draft's new expiry
+    request = rf.post(f"/admin/pages/{post.pk}/edit/", {"action-save": "1"})
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    warn_page_schedule_not_in_force(request, post)
+    [message] = [str(m) for m in get_messages(request)]
+    assert "is not scheduled: it is on an unpublished draft" in message
+    assert (
+        f"the live page still expires at {timezone.localtime(live_expiry):%Y-%m-%d %H:%M:%S %Z}"
+        in message
+    )
