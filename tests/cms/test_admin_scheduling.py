@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from html import unescape
 
 import pytest
 from django.utils import timezone
@@ -22,6 +23,7 @@ def local(value: dt.datetime) -> str:
 @pytest.mark.django_db
 def test_page_editor_names_the_time_zone_under_go_live_and_expiry(seed, admin_client):
     content = admin_client.get(f"/admin/pages/{seed['post'].pk}/edit/").content.decode()
+    content = re.sub(r"</?span[^>]*>", "", content)
     hints = re.findall(r"Times are in America/Los_Angeles \((PST|PDT), UTC-0[78]:00\)\.", content)
     assert len(hints) >= 2  # under go-live and under expiry
 
@@ -161,3 +163,65 @@ def test_saving_a_draft_of_a_live_page_warns_about_its_expiry(seed, rf):
         f"the live page still expires at {timezone.localtime(live_expiry):%Y-%m-%d %H:%M:%S %Z}"
         in message
     )
+
+
+def zone_hints(content: str) -> list[str]:
+    text = re.sub(r"</?span[^>]*>", "", content)
+    return re.findall(r"Times are in America/Los_Angeles \((\w+), UTC([-+]\d\d:\d\d)\)\.", text)
+
+
+@pytest.mark.django_db
+def test_the_zone_label_is_the_one_in_force_on_the_saved_date(seed, admin_client):
+    """A June expiry reads PDT and a January go-live PST, whatever today is."""
+    promo = Promo.objects.get()
+    june = dt.datetime(2031, 6, 15, 19, 0, tzinfo=dt.UTC)
+    january = dt.datetime(2031, 1, 15, 20, 0, tzinfo=dt.UTC)
+    Promo.objects.filter(pk=promo.pk).update(expire_at=june, go_live_at=january)
+    content = admin_client.get(f"/admin/snippets/cms/promo/edit/{promo.pk}/").content.decode()
+    assert ("PST", "-08:00") in zone_hints(content)
+    assert ("PDT", "-07:00") in zone_hints(content)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        (
+            "2031-03-09 02:30:00",
+            "2031-03-09 02:30:00 does not exist in America/Los_Angeles (clocks go forward); "
+            "choose 2031-03-09 01:59:59 PST or 2031-03-09 03:00:00 PDT.",
+        ),
+        (
+            "2031-11-02 01:30:00",
+            "2031-11-02 01:30:00 happens twice in America/Los_Angeles (clocks go back); add the "
+            "zone to say which: “2031-11-02 01:30:00 PDT” (the first) or "
+            "“2031-11-02 01:30:00 PST” (the second).",
+        ),
+    ],
+)
+def test_a_time_skipped_or_repeated_by_dst_is_refused_with_the_choices(
+    seed, admin_client, typed, message
+):
+    promo = Promo.objects.get()
+    response = admin_client.post(
+        f"/admin/snippets/cms/promo/edit/{promo.pk}/",
+        promo_form(promo, expire_at=typed, **{"action-publish": "1"}),
+    )
+    assert response.status_code == 200  # the form again
+    content = unescape(response.content.decode())
+    assert message in content
+    assert "couldn’t be interpreted" not in content and "couldn't be interpreted" not in content
+    promo.refresh_from_db()
+    assert promo.expire_at is None
+
+
+@pytest.mark.django_db
+def test_the_zone_abbreviation_picks_one_of_a_repeated_hour(seed, admin_client):
+    promo = Promo.objects.get()
+    response = admin_client.post(
+        f"/admin/snippets/cms/promo/edit/{promo.pk}/",
+        promo_form(promo, expire_at="2031-11-02 01:30:00 PST", **{"action-publish": "1"}),
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    promo.refresh_from_db()
+    assert promo.expire_at == dt.datetime(2031, 11, 2, 9, 30, tzinfo=dt.UTC)
