@@ -225,3 +225,21 @@ def test_the_zone_abbreviation_picks_one_of_a_repeated_hour(seed, admin_client):
     assert response.status_code == 302, response.content.decode()[-2000:]
     promo.refresh_from_db()
     assert promo.expire_at == dt.datetime(2031, 11, 2, 9, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.django_db
+def test_the_status_side_panel_writes_schedule_times_in_the_admin_format(seed, admin_client):
+    """Side panel, report and warnings share one format: date, 24-hour time, abbreviation."""
+    promo = Promo.objects.get()
+    june = dt.datetime(2031, 6, 15, 19, 0, tzinfo=dt.UTC)
+    admin_client.post(
+        f"/admin/snippets/cms/promo/edit/{promo.pk}/",
+        promo_form(promo, expire_at="2031-06-15 12:00:00"),
+    )
+    content = admin_client.get(f"/admin/snippets/cms/promo/edit/{promo.pk}/").content.decode()
+    # The draft's expiry, under "Once scheduled".
+    assert re.search(r"Expiry:</span>\s*2031-06-15 12:00:00 PDT</div>", content), content
+    report = admin_client.get("/admin/reports/scheduled/").content.decode()
+    assert "2031-06-15 12:00:00 PDT" in report
+    promo.refresh_from_db()
+    assert promo.latest_revision.content["expire_at"].startswith(june.isoformat()[:19])
