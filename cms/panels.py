@@ -93,8 +93,8 @@ def dst_error(wall: dt.datetime, zone: dt.tzinfo) -> forms.ValidationError | Non
     if first.utcoffset() != second.utcoffset():
         return forms.ValidationError(
             _(
-                "%(wall)s happens twice in %(zone)s (clocks go back); add the zone to say "
-                "which: “%(first)s” (the first) or “%(second)s” (the second)."
+                "%(wall)s is ambiguous in %(zone)s: it happens twice (clocks go back); add "
+                "the zone to say which: “%(first)s” (the first) or “%(second)s” (the second)."
             ),
             code="ambiguous_time",
             params={

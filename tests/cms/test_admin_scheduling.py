@@ -193,8 +193,8 @@ def test_the_zone_label_is_the_one_in_force_on_the_saved_date(seed, admin_client
         ),
         (
             "2031-11-02 01:30:00",
-            "2031-11-02 01:30:00 happens twice in America/Los_Angeles (clocks go back); add the "
-            "zone to say which: “2031-11-02 01:30:00 PDT” (the first) or "
+            "2031-11-02 01:30:00 is ambiguous in America/Los_Angeles: it happens twice (clocks "
+            "go back); add the zone to say which: “2031-11-02 01:30:00 PDT” (the first) or "
             "“2031-11-02 01:30:00 PST” (the second).",
         ),
     ],
