@@ -16,7 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.models import register_form_field_override
 from wagtail.admin.panels import FieldPanel, PublishingPanel
 from wagtail.admin.widgets import AdminDateTimeInput
