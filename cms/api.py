@@ -5,6 +5,7 @@ from django.core.signing import BadSignature
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import NoReverseMatch
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from wagtail.api.v2.pagination import WagtailPagination
 from wagtail.api.v2.router import WagtailAPIRouter
@@ -154,6 +155,8 @@ class PagePreviewAPIViewSet(PublicPagesAPIViewSet):
     )
     # A draft behind a token that expires: never stored.
     public_response_cache = False
+    # JSON in every setting (not the browsable API under DEBUG), as a partner reads it.
+    renderer_classes = [JSONRenderer]
 
     def listing_view(self, request):
         self.action = "detail_view"
@@ -165,7 +168,12 @@ class PagePreviewAPIViewSet(PublicPagesAPIViewSet):
         # The admin shows this inside its preview panel; nobody else may frame or keep it.
         response["X-Frame-Options"] = "SAMEORIGIN"
         response["Cache-Control"] = "private, no-store"
-        response._csp_replace = {"frame-ancestors": ["'self'"]}
+        # Chromium's JSON viewer styles its pretty-print toggle inline; a JSON answer
+        # (nosniff) carries no markup of ours, so allowing that style loosens nothing.
+        response._csp_replace = {
+            "frame-ancestors": ["'self'"],
+            "style-src": ["'self'", "'unsafe-inline'"],
+        }
         return response
 
     def get_object(self):

@@ -16,6 +16,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from cms import visibility
 from cms.admin_views import ReviewsDuePanel, ReviewsDueReportView
 from cms.models import Author, Promo
+from cms.panels import schedule_time
 from cms.params import valid_ids
 from cms.rich_text import PublicDocumentLinkHandler, PublicImageEmbedHandler
 
@@ -61,24 +62,56 @@ def register_review_report_menu_item():
     return MenuItem(_("Reviews due"), reverse("cms_reviews_due"), icon_name="date", order=700)
 
 
+def _live_expiry(obj) -> tuple[bool, object]:
+    """Whether the stored object is live, and the expiry in force on it.
+
+    A draft of a live object is saved in a revision only: the row keeps what is live.
+    """
+    if not getattr(obj, "pk", None):
+        return False, None
+    row = type(obj)._default_manager.filter(pk=obj.pk).values("live", "expire_at").first()
+    return (row["live"], row["expire_at"]) if row else (False, None)
+
+
 def _warn_if_schedule_not_in_force(request, obj) -> None:
-    """Saving a draft with a go-live time schedules nothing: say so, in words."""
+    """Saving a draft schedules nothing, go-live or expiry alike: say so, in words.
+
+    An expiry saved on a draft of a live page is the dangerous case: the editor believes
+    an outdated page will come down, and the live page keeps the expiry it had.
+    """
     if "action-publish" in request.POST or request.method != "POST":
         return
     go_live_at = getattr(obj, "go_live_at", None)
     if go_live_at and go_live_at > timezone.now():
-        when = timezone.localtime(go_live_at)
         messages.warning(
             request,
             _(
-                "Saved as a draft. The go-live time %(when)s %(zone)s is not scheduled "
+                "Saved as a draft. The go-live time %(when)s is not scheduled "
                 "until you choose “Publish” (or “Schedule to publish”)."
             )
-            % {
-                "when": when.strftime("%b %d, %Y %H:%M"),
-                "zone": timezone.get_current_timezone_name(),
-            },
+            % {"when": schedule_time(go_live_at)},
         )
+    if not hasattr(obj, "expire_at"):
+        return
+    live, live_expire_at = _live_expiry(obj)
+    if not live or obj.expire_at == live_expire_at:
+        return
+    if obj.expire_at:
+        message = _(
+            "Saved as a draft. The expiry %(when)s is not scheduled: it is on an unpublished "
+            "draft, and the live page %(live)s. Publish or schedule the draft for it to apply."
+        )
+    else:
+        message = _(
+            "Saved as a draft. Removing the expiry does not apply yet: the live page "
+            "%(live)s. Publish or schedule the draft for it to apply."
+        )
+    live_text = (
+        _("still expires at %(when)s") % {"when": schedule_time(live_expire_at)}
+        if live_expire_at
+        else _("has no expiry")
+    )
+    messages.warning(request, message % {"when": schedule_time(obj.expire_at), "live": live_text})
 
 
 @hooks.register("after_edit_page")

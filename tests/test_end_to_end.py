@@ -8,6 +8,7 @@ test never touches the database to make anything happen, only to look.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import feedparser
 import pytest
@@ -140,3 +141,52 @@ def test_editor_schedules_a_post_that_goes_live_and_expires_everywhere(
         context.close()
     finally:
         receiver.stop()
+
+
+@pytest.mark.browser
+def test_the_schedule_zone_label_follows_the_picked_date_across_dst(seed, live_server, browser):
+    """Today's offset is not the one for every date: a June go-live reads PDT, UTC-07:00,
+    a January one PST, UTC-08:00, in the browser as picked and on the server once saved."""
+    get_user_model().objects.create_superuser("zones", "z@example.org", "pw-zones-1234")
+    post = seed["post"]
+    year = timezone.localdate().year + 1
+    june, january = f"{year}-06-15 12:00:00", f"{year}-01-15 12:00:00"
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", "zones")
+        page.fill("#id_password", "pw-zones-1234")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/admin/")
+        page.goto(f"{live_server.url}/admin/pages/{post.pk}/edit/")
+        label = page.locator("[data-schedule-zone-for='id_go_live_at']")
+
+        def label_says(abbr: str, offset: str) -> bool:
+            return label.inner_text() == f"Times are in America/Los_Angeles ({abbr}, UTC{offset})."
+
+        page.click("button[data-side-panel-toggle='status']")
+        page.get_by_role("button", name="Set schedule").click()
+        page.fill("#id_go_live_at", january)
+        wait_until(lambda: label_says("PST", "-08:00"), 10, 0.1, "the January label")
+        page.fill("#id_go_live_at", june)
+        wait_until(lambda: label_says("PDT", "-07:00"), 10, 0.1, "the June label")
+        # The open date picker covers the dialog; the button's own click() is what a
+        # editor's click on it does. It saves the draft with its schedule.
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save schedule").evaluate("button => button.click()")
+
+        # Saved: the server labels the June time PDT, and so does the panel.
+        page.goto(f"{live_server.url}/admin/pages/{post.pk}/edit/")
+        wait_until(lambda: label_says("PDT", "-07:00"), 10, 0.1, "the saved June label")
+        assert page.locator("[data-schedule-zone-for='id_go_live_at']").count() == 1
+        assert f"{june} PDT" in page.content()  # the status side panel
+        # The server's own HTML, before any script: the label for the saved date.
+        served = page.request.get(f"{live_server.url}/admin/pages/{post.pk}/edit/").text()
+        served = re.sub(r"</?span[^>]*>", "", served)
+        assert "Times are in America/Los_Angeles (PDT, UTC-07:00)." in served
+        post.refresh_from_db()
+        saved = post.get_latest_revision().as_object().go_live_at
+        assert saved == dt.datetime(year, 6, 15, 19, 0, tzinfo=dt.UTC)  # 12:00 PDT
+    finally:
+        context.close()

@@ -1,5 +1,7 @@
 """Behaviour shared by every public page type."""
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
@@ -71,10 +73,27 @@ class SitePageMixin(ExpiryAwareMixin, HeadlessPreviewMixin):
         return visibility.public_parent(self)
 
     def serve_preview(self, request: HttpRequest, mode_name: str) -> HttpResponse:
+        """A draft for the admin's preview panel: framable by the admin alone, never stored.
+
+        Wagtail renders a preview at the page's own address, so the reader pages' policy
+        (``frame-ancestors 'none'``) would apply; a preview answer replaces it with
+        ``'self'`` and, in the headless mode, lets its frame load the partner front-end.
+        """
         if mode_name == HEADLESS_PREVIEW_MODE:
-            return HeadlessPreviewMixin.serve_preview(self, request, mode_name)
-        # Wagtail's own preview for every other mode (skip the headless mixin's override).
-        return super(HeadlessPreviewMixin, self).serve_preview(request, mode_name)
+            response = HeadlessPreviewMixin.serve_preview(self, request, mode_name)
+            target = urlsplit(self.get_client_root_url(request))
+            frame_src = ["'self'", f"{target.scheme}://{target.netloc}"]
+        else:
+            # Wagtail's own preview for every other mode (skip the headless mixin's override).
+            response = super(HeadlessPreviewMixin, self).serve_preview(request, mode_name)
+            frame_src = None
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response["Cache-Control"] = "private, no-store"
+        replace = {"frame-ancestors": ["'self'"]}
+        if frame_src:
+            replace["frame-src"] = frame_src
+        response._csp_replace = {**(getattr(response, "_csp_replace", None) or {}), **replace}
+        return response
 
 
 class HealthReviewMixin(models.Model):
