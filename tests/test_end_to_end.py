@@ -15,12 +15,13 @@ import pytest
 import requests
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.publishing.receivers import Receiver
 from tests.services import wait_until
 
-GO_LIVE_AHEAD = dt.timedelta(seconds=20)
-EXPIRE_AHEAD = dt.timedelta(seconds=20)
+GO_LIVE_AHEAD = dt.timedelta(seconds=30)
+EXPIRE_AHEAD = dt.timedelta(seconds=30)
 # The lateness target is p99 <= 1 s; a browser-driven end-to-end run on a loaded 2-core
 # machine gets a wider margin, and the measured lateness is asserted separately below.
 DEADLINE_SLACK = 15
@@ -58,6 +59,13 @@ def set_schedule(page, field: str, when: dt.datetime) -> None:
         ".forEach(picker => { picker.style.display = 'none'; })"
     )
     page.get_by_role("button", name="Save schedule").click()
+    dialog = page.locator("#schedule-publishing-dialog")
+    try:
+        # Wagtail closes the dialog once the schedule is accepted: wait for that rather
+        # than for the network, or a later click lands on the dialog's overlay.
+        dialog.wait_for(state="hidden", timeout=15_000)
+    except PlaywrightTimeoutError as exc:
+        raise AssertionError(f"the schedule dialog stayed open: {dialog.inner_text()}") from exc
     page.wait_for_load_state("networkidle")
 
 
