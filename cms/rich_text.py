@@ -23,15 +23,17 @@ from cms import visibility
 from cms.params import valid_ids
 
 
-class PublicImageEmbedHandler(ImageEmbedHandler):
-    """An image in rich text, or nothing when its collection is restricted."""
+class PublicMediaMixin:
+    """A handler that finds only what the public may see: the rest reads as missing."""
 
     @classmethod
     def get_many(cls, attrs_list: list[dict]) -> list:
-        return [
-            image if visibility.is_public_media(image) else None
-            for image in super().get_many(attrs_list)
-        ]
+        found = super().get_many(attrs_list)  # type: ignore[misc]
+        return [obj if visibility.is_public_media(obj) else None for obj in found]
+
+
+class PublicImageEmbedHandler(PublicMediaMixin, ImageEmbedHandler):
+    """An image in rich text, or nothing when its collection is restricted."""
 
     @classmethod
     def expand_db_attributes_many(cls, attrs_list: list[dict]) -> list[str]:
@@ -44,15 +46,9 @@ class PublicImageEmbedHandler(ImageEmbedHandler):
         ]
 
 
-class PublicDocumentLinkHandler(DocumentLinkHandler):
-    """A document link, or its text alone when the document's collection is restricted."""
-
-    @classmethod
-    def get_many(cls, attrs_list: list[dict]) -> list:
-        return [
-            document if visibility.is_public_media(document) else None
-            for document in super().get_many(attrs_list)
-        ]
+class PublicDocumentLinkHandler(PublicMediaMixin, DocumentLinkHandler):
+    """A document link, or its text alone when the document's collection is restricted
+    (``public_rich_text`` removes the text too, before this runs)."""
 
 
 _MEDIA_REFERENCE = re.compile(r"embedtype=\"image\"|linktype=\"document\"")

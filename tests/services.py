@@ -397,3 +397,12 @@ class PrivatePostgres:
         if self.data.exists() and self.running():
             self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def admin_log_in(page, base_url: str, username: str, password: str) -> None:
+    """Sign in to the Wagtail admin through its login form, as an editor would."""
+    page.goto(f"{base_url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/")

@@ -18,7 +18,7 @@ from django.utils import timezone
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.publishing.receivers import Receiver
-from tests.services import wait_until
+from tests.services import admin_log_in, wait_until
 
 GO_LIVE_AHEAD = dt.timedelta(seconds=30)
 EXPIRE_AHEAD = dt.timedelta(seconds=30)
@@ -98,11 +98,7 @@ def test_editor_schedules_a_post_that_goes_live_and_expires_everywhere(
 
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
-        page.goto(f"{base}/admin/login/")
-        page.fill("#id_username", "editor")
-        page.fill("#id_password", "pw-editor-1234")
-        page.click("button[type=submit]")
-        page.wait_for_url("**/admin/")
+        admin_log_in(page, base, "editor", "pw-editor-1234")
 
         page.goto(f"{base}/admin/pages/add/cms/blogpostpage/{blog.pk}/")
         page.fill("#id_title", TITLE)
@@ -162,11 +158,7 @@ def test_the_schedule_zone_label_follows_the_picked_date_across_dst(seed, live_s
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", "zones")
-        page.fill("#id_password", "pw-zones-1234")
-        page.click("button[type=submit]")
-        page.wait_for_url("**/admin/")
+        admin_log_in(page, live_server.url, "zones", "pw-zones-1234")
         page.goto(f"{live_server.url}/admin/pages/{post.pk}/edit/")
         label = page.locator("[data-schedule-zone-for='id_go_live_at']")
 

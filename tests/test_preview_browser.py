@@ -20,7 +20,7 @@ from django.test import RequestFactory
 from wagtail.models import Site
 
 from tests.publishing.receivers import free_port
-from tests.services import WebServer, wait_until
+from tests.services import WebServer, admin_log_in, wait_until
 
 WATCH_CSP = """
 document.addEventListener('securitypolicyviolation', (event) => {
@@ -94,11 +94,7 @@ def test_an_editor_previews_a_draft_in_both_modes(server, seed, browser, artifac
     console: list[str] = []
     page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     try:
-        page.goto(f"{server.url}/admin/login/")
-        page.fill("#id_username", "previewer")
-        page.fill("#id_password", "pw-preview-1234")
-        page.click("button[type=submit]")
-        page.wait_for_url("**/admin/")
+        admin_log_in(page, server.url, "previewer", "pw-preview-1234")
 
         page.goto(f"{server.url}/admin/pages/{draft.pk}/edit/")
         page.fill("#id_title", title)

@@ -292,3 +292,20 @@ def test_the_editor_is_warned_when_a_published_page_uses_private_media(media, se
     warnings = [str(m) for m in get_messages(request)]
     assert len(warnings) == 1 and "Staffonly portrait" in warnings[0]
     assert "Open portrait" not in warnings[0]
+
+
+@pytest.mark.django_db
+def test_wagtails_own_expansion_drops_private_media_too(media):
+    """A template that uses Wagtail's ``richtext`` directly still shows no private media."""
+    from wagtail.rich_text import expand_db_html
+
+    public, private, document = media
+    html = expand_db_html(
+        f'<p><embed embedtype="image" id="{private.pk}" format="left" alt="a"/>'
+        f'<embed embedtype="image" id="{public.pk}" format="left" alt="b"/>'
+        f'<a linktype="document" id="{document.pk}">handout</a></p>'
+    )
+    private_name = private.file.name.rsplit("/", 1)[-1].split(".")[0]
+    assert private_name not in html and document.file.url not in html
+    assert f"/documents/{document.pk}/" not in html
+    assert 'alt="b"' in html and "<a>handout</a>" in html
