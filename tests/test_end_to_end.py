@@ -45,6 +45,23 @@ def events(receiver: Receiver, kind: str) -> list[dict]:
     return [r.payload for r in receiver.received if r.payload and r.payload["type"] == kind]
 
 
+def _picker_closed(page, heading) -> bool:
+    """Click outside the picker; closed if it is still hidden a moment later (it opens on
+    a timer after focus, so a check at once can miss it)."""
+
+    def shown() -> bool:
+        return page.evaluate(
+            "[...document.querySelectorAll('.xdsoft_datetimepicker')]"
+            ".some(picker => getComputedStyle(picker).display !== 'none')"
+        )
+
+    heading.click()
+    if shown():
+        return False
+    page.wait_for_timeout(700)
+    return not shown()
+
+
 def set_schedule(page, field: str, when: dt.datetime) -> None:
     """Open the status panel's schedule dialog, enter a time, save the schedule."""
     set_button = page.get_by_role("button", name="Set schedule")
@@ -52,12 +69,10 @@ def set_schedule(page, field: str, when: dt.datetime) -> None:
         page.click("button[data-side-panel-toggle='status']")
     set_button.click()
     page.fill(f"#id_{field}", local(when))
-    # The date picker stays open after typing and can cover the dialog's buttons; a
-    # reader would click elsewhere first, which closes it.
-    page.evaluate(
-        "document.querySelectorAll('.xdsoft_datetimepicker')"
-        ".forEach(picker => { picker.style.display = 'none'; })"
-    )
+    # The date picker stays open after typing and can cover the dialog's buttons (issue
+    # 16): like an editor, click the dialog's heading to close it, until it is gone.
+    heading = page.locator("#title-schedule-publishing-dialog")
+    wait_until(lambda: _picker_closed(page, heading), 10, 0.2, "the date picker to close")
     page.get_by_role("button", name="Save schedule").click()
     dialog = page.locator("#schedule-publishing-dialog")
     try:
