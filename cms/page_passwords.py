@@ -18,8 +18,6 @@ machine's clock (and freezegun in tests) even when the cache's own expiry lags.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import math
 import time
@@ -32,6 +30,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from wagtail import views as wagtail_views
+
+from cms.clients import client_key
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +54,6 @@ class Counter:
     @property
     def lock_key(self) -> str:
         return f"{self.key}:locked-until"
-
-
-def client_key(request: HttpRequest) -> str:
-    """An opaque, keyed hash of the client address: the counters never keep an IP."""
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
-    secret = settings.SECRET_KEY.encode()
-    return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def cooloff_seconds() -> int:

@@ -7,8 +7,6 @@ cached or echoed into a URL. Errors are JSON that names the problem (code + word
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -22,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from wagtail.rich_text import expand_db_html
 
 from cms import visibility
+from cms.clients import client_key
 from cms.content import absolutize, sanitize
 from cms.params import InvalidNumber, parse_int
 
@@ -50,13 +49,6 @@ def _json(status: int, body: dict, **headers: str) -> JsonResponse:
 def _error(status: int, code: str, detail: str, **extra) -> JsonResponse:
     headers = extra.pop("headers", {})
     return _json(status, {"error": code, "detail": str(detail), **extra}, **headers)
-
-
-def client_key(request: HttpRequest) -> str:
-    """An opaque, keyed hash of the client address: the rate limit never keeps an IP."""
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
-    secret = settings.SECRET_KEY.encode()
-    return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def rate_limit_retry_after(request: HttpRequest) -> int | None:
