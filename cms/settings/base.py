@@ -254,6 +254,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
+# --- Beat: run two or more, one sends at a time (cms/beat.py) ------------------------
+# Each beat takes a lease in the broker's Redis (or BEAT_LEASE_REDIS_URL); a standby takes
+# over within BEAT_LEASE_SECONDS (+ half a second) of the holder's death.
+CELERY_BEAT_SCHEDULER = "cms.beat:LeasedScheduler"
+BEAT_LEASE_SECONDS = float(env("BEAT_LEASE_SECONDS", "3"))
+BEAT_LEASE_REDIS_URL = env("BEAT_LEASE_REDIS_URL")
 # /healthz calls beat down once its last tick (written every second by the sweep) is older.
 BEAT_MAX_AGE_SECONDS = int(env("BEAT_MAX_AGE_SECONDS", "120"))
 # /healthz calls a scheduled item (or a webhook delivery) overdue once it is this late.
