@@ -393,6 +393,9 @@ LOGGING = {
         "ids": {"()": "cms.request_id.RequestIDFilter"},
         # The path in django.request's "Bad Request: <path>" is the client's: cut if long.
         "bounded": {"()": "cms.log_filters.BoundedArgsFilter"},
+        # Quiet, useful logs: see the block "Quiet logs" below.
+        "quiet": {"()": "cms.log_filters.QuietTasksFilter"},
+        "network": {"()": "cms.log_filters.ExpectedNetworkErrorFilter"},
     },
     "formatters": {
         "plain": {
@@ -405,7 +408,11 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["ids"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["ids", "quiet", "network"],
+        }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -415,3 +422,13 @@ LOGGING = {
         "django.request": {"filters": ["bounded"]},
     },
 }
+
+# --- Quiet logs (cms/log_filters.py, cms/task_logs.py) --------------------------------
+# Periodic tasks beat sends more often than once a minute: their "Sending due task" and
+# "succeeded" lines are DEBUG, so an idle stack prints nothing per tick.
+LOG_QUIET_TASKS = sorted(
+    {entry["task"] for entry in CELERY_BEAT_SCHEDULE.values() if entry["schedule"] < 60}
+)
+# Besides requests' and socket errors: exceptions a task raises for an endpoint that is
+# down (dotted paths, so cms imports no app). Logged as one line each, no traceback.
+LOG_EXPECTED_NETWORK_ERRORS = ["publishing.websub.HubUnavailable"]
