@@ -4,7 +4,7 @@ A WebSub hub or any other HTTP endpoint a task calls may be down; the task retri
 (Celery's autoretry). Celery's own retry line is a nested repr of the exception chain;
 this says the same in one readable line, e.g.::
 
-    ping_hub to http://hub.example/ failed (connection refused); retry 2 of 8 in 4 s
+    ping_hub to http://hub.example/ failed (NewConnectionError: … Connection refused); Retry in 4 s (retry 2 of 8)
 
 and cms.log_filters drops Celery's line for that retry. Which exceptions count as
 expected: anything from ``requests``, socket errors, and the classes named (by dotted
@@ -94,13 +94,13 @@ def _log_retry(sender=None, request=None, reason=None, **kwargs) -> None:
     limit = getattr(sender, "max_retries", None)
     name = (getattr(sender, "name", "") or "task").rsplit(".", 1)[-1]
     logger.warning(
-        "%s to %s failed (%s); retry %s%s in %s",
+        "%s to %s failed (%s); Retry in %s (retry %s%s)",
         name,
         _target(request, exc),
         _short(exc),
+        delay,
         retries,
         f" of {limit}" if limit is not None else "",
-        delay,
     )
     _reported[str(getattr(request, "id", ""))] = None
     while len(_reported) > _REMEMBER:
