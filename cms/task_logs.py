@@ -4,7 +4,8 @@ A WebSub hub or any other HTTP endpoint a task calls may be down; the task retri
 (Celery's autoretry). Celery's own retry line is a nested repr of the exception chain;
 this says the same in one readable line, e.g.::
 
-    ping_hub to http://hub.example/ failed (NewConnectionError: … Connection refused); Retry in 4 s (retry 2 of 8)
+    ping_hub to http://hub.example/ failed (NewConnectionError: … Connection refused);
+    Retry in 4 s (retry 2 of 8)
 
 and cms.log_filters drops Celery's line for that retry. Which exceptions count as
 expected: anything from ``requests``, socket errors, and the classes named (by dotted
