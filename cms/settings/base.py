@@ -81,6 +81,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cms.request_id.RequestIDMiddleware",
+    # Production topology (cms/ops_middleware.py): the container healthcheck on loopback,
+    # and the client's address from a proxy in front, when settings say there is one.
+    "cms.ops_middleware.LoopbackHealthMiddleware",
+    "cms.ops_middleware.ForwardedClientMiddleware",
     # Restrictions and overdue pages looked up once per read, whatever the output.
     "cms.visibility.VisibilityMemoMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -453,3 +457,14 @@ LOG_QUIET_TASKS = sorted(
 # Besides requests' and socket errors: exceptions a task raises for an endpoint that is
 # down (dotted paths, so cms imports no app). Logged as one line each, no traceback.
 LOG_EXPECTED_NETWORK_ERRORS = ["publishing.websub.HubUnavailable"]
+
+# --- Production topology: healthcheck and proxy (cms/ops_middleware.py) ---------------
+# Hosts whose /healthz is answered whatever ALLOWED_HOSTS says (the container healthcheck).
+HEALTHCHECK_HOSTS = env_list("HEALTHCHECK_HOSTS", "127.0.0.1,localhost,::1")
+# Set DJANGO_BEHIND_PROXY=1 only when a proxy (TLS terminator, load balancer) is in front
+# and strips clients' own X-Forwarded-* headers: they are trusted then, and only then.
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY")
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+    USE_X_FORWARDED_PORT = True
