@@ -222,7 +222,7 @@ def test_the_compose_services_come_up_healthy_and_publish(seed, compose_env, tmp
         partner.save()
         receiver.secret = partner.secret
         pairs = schedule_posts(
-            seed["blog"], [timezone.now() + dt.timedelta(seconds=3)], "Compose smoke"
+            seed["blog"], [timezone.now() + dt.timedelta(seconds=8)], "Compose smoke"
         )
         post_id = pairs[0][0]
         wait_until(
