@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from celery.signals import task_retry
@@ -106,3 +107,14 @@ def _log_retry(sender=None, request=None, reason=None, **kwargs) -> None:
     _reported[str(getattr(request, "id", ""))] = None
     while len(_reported) > _REMEMBER:
         _reported.popitem(last=False)
+
+
+def network_failure(what: str, url: str, reason: str, retry_in: float | None) -> None:
+    """One line for a failed call to a partner or hub that is retried later (or not).
+
+    The query string is left out: a partner's URL may carry its own token there.
+    """
+    parts = urlsplit(url)
+    where = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    after = f"retry in {retry_in:.0f} s" if retry_in is not None else "no retry left"
+    logger.warning("%s to %s failed (%s); %s", what, where, reason[:200], after)
