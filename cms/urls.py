@@ -23,7 +23,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("theme.css", views.theme_css, name="theme_css"),
     path("favicon.ico", views.favicon, name="favicon"),
-    path("feeds/", include("publishing.urls")),
+    path("feeds/", include("publishing.syndication.urls")),
     # Uploaded files, only where the public may see them (see cms/media.py).
     re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"),
     # Before Wagtail's own: counts wrong page passwords, then calls Wagtail's view.

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 
 from cms.params import InvalidNumber, parse_int
 
-from .feed_cache import get_feed
+from .cache import get_feed
 from .feeds import FeedKey, FeedNotFound
 
 #: Partners and hubs revalidate every time (cheap: ETag/Last-Modified give a 304),
