@@ -216,7 +216,7 @@ def _report(small, large, scheduled, measured, sweeps, plans) -> None:
 
     base_key = f"{large_n:,} posts, 0 pending"
     print(
-        f"\nscheduler.sweep() (beat runs it every second), {scheduled['scheduled']:,} scheduled"
+        f"\nscheduler sweep (beat runs it every second), {scheduled['scheduled']:,} scheduled"
         f" revisions and {scheduled['expiring']:,} future expiries from +1 h over 7 days\n"
     )
     base_ms = sweeps[base_key]["median_ms"]

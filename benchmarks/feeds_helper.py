@@ -97,7 +97,7 @@ def count_build_queries() -> dict[str, int]:
     from django.test import RequestFactory
     from django.test.utils import CaptureQueriesContext
 
-    from publishing.feeds import FORMATS, FeedKey, build_feed, render_feed
+    from publishing.syndication.feeds import FORMATS, FeedKey, build_feed, render_feed
 
     request = RequestFactory().get("/feeds/blog/atom/")
     counts = {}

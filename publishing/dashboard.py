@@ -5,7 +5,7 @@ from django.utils import timezone
 from wagtail import hooks
 from wagtail.admin.ui.components import Component
 
-from publishing.scheduler_views import scheduled_rows, site_zone
+from publishing.scheduler.views import scheduled_rows, site_zone
 
 UPCOMING_ROWS = 8
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from cms import health
-from publishing.scheduler import blocked_issue_keys, due_expiries, due_revisions
+from publishing.scheduler.engine import blocked_issue_keys, due_expiries, due_revisions
 
 
 def overdue_grace() -> dt.timedelta:

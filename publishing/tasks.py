@@ -1,4 +1,8 @@
-"""Celery tasks of the publishing app. Thin: primitive arguments, idempotent."""
+"""Celery's entry point to the publishing app (``autodiscover_tasks`` imports it).
+
+Each sub-package keeps its tasks in its own ``tasks.py``; importing them here registers
+them with the worker.
+"""
 
 import time
 
@@ -6,25 +10,20 @@ from celery import shared_task
 from django.core.cache import cache
 
 from cms.views import BEAT_TICK_CACHE_KEY
-from publishing.websub import ping_hub  # noqa: F401 - WebSub hub pings
+from publishing.scheduler.tasks import (  # noqa: F401
+    expire_scheduled_object,
+    publish_scheduled_revision,
+    scheduler_sweep,
+)
+from publishing.syndication.websub import ping_hub  # noqa: F401
+from publishing.webhooks.tasks import (  # noqa: F401
+    prune_delivery_log,
+    send_deliveries,
+    sweep_deliveries,
+)
 
 
 @shared_task(ignore_result=True)
 def beat_tick() -> None:
     """Record that beat is alive, so /healthz can report the age of its last tick."""
     cache.set(BEAT_TICK_CACHE_KEY, time.time(), timeout=None)
-
-
-# The scheduler's tasks live in their own module; importing registers them.
-from publishing.scheduler_tasks import (  # noqa: E402, F401
-    expire_scheduled_object,
-    publish_scheduled_revision,
-    scheduler_sweep,
-)
-
-# Partner webhooks live in their own module; importing registers them with Celery.
-from publishing.webhooks.tasks import (  # noqa: E402, F401
-    prune_delivery_log,
-    send_deliveries,
-    sweep_deliveries,
-)

@@ -294,7 +294,7 @@ CELERY_BEAT_SCHEDULE = {
     "beat-tick": {"task": "publishing.tasks.beat_tick", "schedule": 10.0},
     # Scheduler: arms publishes/expiries due within a minute, re-arms lost ones (issue 3).
     "scheduler-sweep": {
-        "task": "publishing.scheduler_tasks.scheduler_sweep",
+        "task": "publishing.scheduler.tasks.scheduler_sweep",
         "schedule": 1.0,
         "options": {"expires": 5},
     },

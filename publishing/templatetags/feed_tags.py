@@ -17,7 +17,7 @@ from cms.models import (
     EventResourcesPage,
     HomePage,
 )
-from publishing.feeds import FORMAT_NAMES, FORMATS, MIME_TYPES, FeedKey
+from publishing.syndication.feeds import FORMAT_NAMES, FORMATS, MIME_TYPES, FeedKey
 
 register = template.Library()
 

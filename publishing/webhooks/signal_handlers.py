@@ -69,7 +69,7 @@ def on_page_moved(
             events.page_went_away(page)
 
 
-def connect() -> None:
+def register_signal_handlers() -> None:
     page_published.connect(on_page_published, dispatch_uid=f"{DISPATCH_PREFIX}.published")
     page_unpublished.connect(on_page_unpublished, dispatch_uid=f"{DISPATCH_PREFIX}.unpublished")
     post_page_move.connect(on_page_moved, dispatch_uid=f"{DISPATCH_PREFIX}.moved")

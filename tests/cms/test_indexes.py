@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 from wagtail.models import Page
 
-from publishing.scheduler import expiring
+from publishing.scheduler.engine import expiring
 
 INDEX = "wagtailcore_page_expire_at_idx"
 

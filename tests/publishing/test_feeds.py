@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.http import http_date
 from wagtail.models import PageViewRestriction
 
-import publishing.feeds
+import publishing.syndication.feeds
 from cms.models import Author, BlogPostAuthor, BlogPostPage, BlogPostReference
 from tests.cms.test_site import assert_valid_html, make_post
 from tests.publishing.feed_checks import check_feed, item_titles
@@ -210,7 +210,7 @@ def test_drafts_unpublished_private_and_expired_pages_never_appear(seed, client,
     with pytest.MonkeyPatch.context() as patch:
         later = soon + dt.timedelta(seconds=1)
         patch.setattr(timezone, "now", lambda: later)
-        patch.setattr("publishing.feed_cache.time.time", lambda: later.timestamp())
+        patch.setattr("publishing.syndication.cache.time.time", lambda: later.timestamp())
         for url in urls:
             assert "Expiring post" not in item_titles(client.get(url))
     expiring.refresh_from_db()
@@ -227,7 +227,7 @@ def test_private_blog_takes_its_feeds_away(seed, client, publish):
 
 @pytest.mark.django_db
 def test_archive_pages_let_a_partner_read_the_whole_history(seed, client, monkeypatch):
-    monkeypatch.setattr(publishing.feeds, "PAGE_SIZE", 2)
+    monkeypatch.setattr(publishing.syndication.feeds, "PAGE_SIZE", 2)
     pan = Author.objects.get(slug="dr-pan")
     for n in range(4):
         make_post(seed["blog"], f"Post {n}", dt.date(2024, 1, 1 + n), pan)
@@ -304,7 +304,7 @@ def _add_posts(blog, count, start=0):
 
 @pytest.mark.django_db
 def test_queries_per_feed_build_do_not_grow_with_items(seed, client, monkeypatch):
-    monkeypatch.setattr(publishing.feeds, "PAGE_SIZE", 1000)
+    monkeypatch.setattr(publishing.syndication.feeds, "PAGE_SIZE", 1000)
     from django.core.cache import cache
 
     counts, added = {}, 0
@@ -367,3 +367,27 @@ def test_last_modified_is_the_newest_item(seed, client):
     response = client.get("/feeds/blog/rss/")
     newest = seed["post"].last_published_at
     assert response["Last-Modified"] == http_date(int(newest.timestamp()))
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fmt, reader_type, browser_type",
+    [
+        ("rss", "application/rss+xml", "application/xml"),
+        ("atom", "application/atom+xml", "application/xml"),
+        ("json", "application/feed+json", "application/feed+json"),
+    ],
+)
+def test_browsers_get_xml_feeds_as_xml_so_the_stylesheet_applies(
+    seed, client, fmt, reader_type, browser_type
+):
+    url = f"/feeds/blog/{fmt}/"
+    reader = client.get(url, HTTP_ACCEPT=f"{reader_type}, */*;q=0.1")
+    browser = client.get(url, HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert reader["Content-Type"].split(";")[0] == reader_type
+    assert browser["Content-Type"].split(";")[0] == browser_type
+    assert reader.content == browser.content
+    assert "Accept" in browser["Vary"]

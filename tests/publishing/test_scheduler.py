@@ -17,9 +17,10 @@ from wagtail.models import GroupPagePermission, ModelLogEntry, PageLogEntry, Rev
 from wagtail.signals import page_published, page_unpublished, published, unpublished
 
 from cms.models import Author, BlogPostPage, Promo
-from publishing import scheduler
 from publishing.models import ScheduleIssue
-from publishing.scheduler import Outcome
+from publishing.scheduler import engine as scheduler
+from publishing.scheduler import tasks as scheduler_tasks
+from publishing.scheduler.engine import Outcome
 from tests.cms.test_site import make_post
 
 UTC = dt.UTC
@@ -78,17 +79,17 @@ def test_first_publish_goes_live_at_its_time_once(seed, signals):
     assert not post.live and Revision.objects.get(pk=revision.pk).approved_go_live_at
 
     with freeze_time(T0 + dt.timedelta(minutes=59, seconds=59)):
-        scheduler.sweep()
+        scheduler_tasks.sweep()
         assert scheduler.publish_due_revision(revision.pk) == Outcome.NOT_DUE
     post.refresh_from_db()
     assert not post.live
 
     with freeze_time(T0 + dt.timedelta(hours=1, seconds=1)):
-        scheduler.sweep()
+        scheduler_tasks.sweep()
         post.refresh_from_db()
         assert post.live and post.live_revision_id == revision.pk
         # Every further path finds nothing: the sweep again, the task, the command.
-        scheduler.sweep()
+        scheduler_tasks.sweep()
         assert scheduler.publish_due_revision(revision.pk) == Outcome.NOTHING
         call_command("publish_scheduled", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
@@ -128,13 +129,13 @@ def test_scheduled_expiry_unpublishes_once(seed, signals):
     assert post.live
 
     with freeze_time(T0 + dt.timedelta(days=1, seconds=-1)):
-        scheduler.sweep()
+        scheduler_tasks.sweep()
     post.refresh_from_db()
     assert post.live
 
     with freeze_time(T0 + dt.timedelta(days=1, seconds=1)):
-        scheduler.sweep()
-        scheduler.sweep()
+        scheduler_tasks.sweep()
+        scheduler_tasks.sweep()
         ct = post.content_type_id
         assert scheduler.expire_due_object(ct, post.pk) == Outcome.NOTHING
     post.refresh_from_db()
@@ -157,12 +158,12 @@ def test_expiry_keeps_a_later_scheduled_comeback(seed):
         comeback = post.save_revision()
         comeback.publish()
     with freeze_time(T0 + dt.timedelta(hours=1, seconds=1)):
-        scheduler.sweep()
+        scheduler_tasks.sweep()
     post.refresh_from_db()
     assert not post.live and post.expired
     assert Revision.objects.get(pk=comeback.pk).approved_go_live_at == T0 + dt.timedelta(hours=3)
     with freeze_time(T0 + dt.timedelta(hours=3, seconds=1)):
-        scheduler.sweep()
+        scheduler_tasks.sweep()
     post.refresh_from_db()
     assert post.live and post.title == "Seasonal, next season" and not post.expired
 
@@ -179,13 +180,13 @@ def test_snippet_go_live_and_expiry(seed, signals):
     assert not promo.live
 
     with freeze_time(T0 + dt.timedelta(minutes=5, seconds=1)):
-        scheduler.sweep()
-        scheduler.sweep()
+        scheduler_tasks.sweep()
+        scheduler_tasks.sweep()
     promo.refresh_from_db()
     assert promo.live and promo.live_revision_id == revision.pk
     with freeze_time(T0 + dt.timedelta(minutes=30, seconds=1)):
-        scheduler.sweep()
-        scheduler.sweep()
+        scheduler_tasks.sweep()
+        scheduler_tasks.sweep()
     promo.refresh_from_db()
     assert not promo.live and promo.expired
 
@@ -204,7 +205,7 @@ def test_cancelled_schedule_does_nothing_at_the_old_time(seed):
         revision.approved_go_live_at = None
         revision.save(update_fields=["approved_go_live_at"])
     with freeze_time(T0 + dt.timedelta(minutes=6)):
-        scheduler.sweep()
+        scheduler_tasks.sweep()
         assert scheduler.publish_due_revision(revision.pk) == Outcome.NOTHING
     post.refresh_from_db()
     assert not post.live and not scheduled_logs(post).exists()
@@ -224,12 +225,12 @@ def test_rescheduled_item_goes_live_at_the_new_time_only(seed, shift):
 
     earlier, later = sorted([old_time, new_time])
     with freeze_time(earlier + dt.timedelta(seconds=1)):
-        scheduler.sweep()
+        scheduler_tasks.sweep()
         assert scheduler.publish_due_revision(first.pk) == Outcome.NOTHING
     post.refresh_from_db()
     assert post.live == (earlier == new_time)
     with freeze_time(later + dt.timedelta(seconds=1)):
-        scheduler.sweep()
+        scheduler_tasks.sweep()
     post.refresh_from_db()
     assert post.live and post.live_revision_id == second.pk
     assert scheduled_logs(post).count() == 1
@@ -275,7 +276,7 @@ def test_due_item_that_would_arrive_expired_is_skipped_visibly(seed):
         )
     with freeze_time(T0 + dt.timedelta(minutes=2)):
         assert scheduler.publish_due_revision(revision.pk) == Outcome.SKIPPED
-        scheduler.sweep()
+        scheduler_tasks.sweep()
     post.refresh_from_db()
     assert not post.live
     issue = ScheduleIssue.objects.get(revision_id=revision.pk)
@@ -299,7 +300,7 @@ def test_go_live_is_skipped_when_its_scheduler_may_no_longer_publish(seed, djang
     editor.is_active = False  # left the department
     editor.save()
     with freeze_time(T0 + dt.timedelta(minutes=6)):
-        scheduler.sweep()
+        scheduler_tasks.sweep()
     post.refresh_from_db()
     assert not post.live
     issue = ScheduleIssue.objects.get(revision_id=revision.pk)
@@ -315,7 +316,7 @@ def test_deleted_revision_is_skipped_and_the_sweep_carries_on(seed):
     Revision.objects.filter(pk=rev_a.pk).delete()
     with freeze_time(T0 + dt.timedelta(minutes=2)):
         assert scheduler.publish_due_revision(rev_a.pk) == Outcome.NOTHING
-        scheduler.sweep()
+        scheduler_tasks.sweep()
     post_b.refresh_from_db()
     post_a.refresh_from_db()
     assert post_b.live and not post_a.live
@@ -370,7 +371,7 @@ def test_item_failing_repeatedly_stops_being_retried(seed):
     try:
         for minute in range(2, 8):
             with freeze_time(T0 + dt.timedelta(minutes=minute)):
-                scheduler.sweep()
+                scheduler_tasks.sweep()
     finally:
         page_published.disconnect(explode)
     assert ScheduleIssue.objects.get(revision_id=revision.pk).attempts == scheduler.MAX_ATTEMPTS
@@ -422,11 +423,11 @@ def test_dst_schedule_goes_live_at_that_instant_not_an_hour_off(seed, local):
         post, revision = schedule_post(seed["blog"], "DST", local)
     assert Revision.objects.get(pk=revision.pk).approved_go_live_at == instant
     with freeze_time(instant - dt.timedelta(seconds=1)):
-        scheduler.sweep()
+        scheduler_tasks.sweep()
     post.refresh_from_db()
     assert not post.live
     with freeze_time(instant):
-        scheduler.sweep()
+        scheduler_tasks.sweep()
     post.refresh_from_db()
     assert post.live
 
@@ -505,7 +506,7 @@ def test_scheduled_report_shows_problems(seed, client, admin_user):
             T0 + dt.timedelta(minutes=1),
         )
     with freeze_time(T0 + dt.timedelta(minutes=2)):
-        scheduler.sweep()
+        scheduler_tasks.sweep()
         client.force_login(admin_user)  # a session made at the real time has expired by 2030
         content = client.get("/admin/reports/scheduled/").content.decode()
     assert "Problems" in content and "Skipped:" in content and "Arrives expired" in content

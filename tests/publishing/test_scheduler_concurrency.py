@@ -18,8 +18,8 @@ from django.utils import timezone
 from wagtail.models import PageLogEntry, Revision
 
 from cms.models import Author, BlogPostPage
-from publishing import scheduler
-from publishing.scheduler import Outcome
+from publishing.scheduler import engine as scheduler
+from publishing.scheduler.engine import Outcome
 from tests.cms.test_site import make_post
 from tests.services import ROOT
 

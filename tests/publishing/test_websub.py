@@ -185,7 +185,7 @@ def test_real_worker_pings_a_real_hub_after_commit(
         )
         assert hub.refused == 1
         assert "Worker pinged" in item_titles(client.get("/feeds/blog/atom/"))
-        assert "publishing.websub.ping_hub" in worker.output()
+        assert "publishing.syndication.websub.ping_hub" in worker.output()
 
 
 @pytest.mark.services

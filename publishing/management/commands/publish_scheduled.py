@@ -8,7 +8,7 @@ run (nothing is published twice), and one bad item is logged and skipped.
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from publishing import scheduler
+from publishing.scheduler import engine as scheduler
 
 
 class Command(BaseCommand):

@@ -5,8 +5,9 @@ Why it is shaped so:
 * Wagtail's own fields are the source of truth: ``Revision.approved_go_live_at`` (set by
   ``revision.publish()`` when ``go_live_at`` is in the future) and ``expire_at`` on live
   pages and ``DraftStateMixin`` snippets. Nothing here keeps a parallel schedule.
-* The broker only carries wake-ups. A frequent, cheap :func:`sweep` (run by beat) arms a
-  Celery ETA task for each item due within :data:`HORIZON` — never far-future ETAs, which
+* The broker only carries wake-ups. A frequent, cheap sweep (run by beat:
+  :func:`publishing.scheduler.tasks.sweep`, over :func:`wake_ups_to_arm`) arms a Celery
+  ETA task for each item due within :data:`HORIZON` — never far-future ETAs, which
   Redis would re-deliver after ``visibility_timeout`` while workers hold them in memory.
   An "armed" marker with a short TTL, kept in the broker's own Redis, de-duplicates the
   arming; it dies with the queue, so a Redis restart re-arms everything on the next sweep,
@@ -32,6 +33,7 @@ import enum
 import logging
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache as memoize
 
 from django.apps import apps
@@ -424,11 +426,23 @@ def forget_armed() -> int:
     return len(keys)
 
 
-def sweep(now: dt.datetime | None = None) -> dict[str, int]:
-    """Beat's wake-up: arm what is due within the horizon; overdue items run at once."""
-    from publishing import scheduler_tasks
+@dataclass(frozen=True)
+class WakeUp:
+    """One task to arm: ``kind`` is "publish" (args: revision id) or "expire" (content type
+    id, object id); ``eta`` is None when it is already due."""
 
-    now = now or timezone.now()
+    kind: str
+    args: tuple
+    eta: dt.datetime | None
+
+
+def wake_ups_to_arm(now: dt.datetime, only_due: bool = False) -> tuple[int, list[WakeUp]]:
+    """What beat should arm now: due within the horizon, not blocked, not armed before.
+
+    Returns the number of candidates and the wake-ups whose markers this call claimed, so
+    a second beat, or a second sweep, arms nothing twice. ``only_due``: in-process runs
+    (no worker) take only what is due now, since an ETA would run at once.
+    """
     cache.set(BEAT_TICK_CACHE_KEY, time.time(), timeout=None)
     until = now + HORIZON
     blocked = blocked_issue_keys()
@@ -439,10 +453,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     for content_type_id, object_id, when in due_expiries(until):
         if ("expire", object_id, None) not in blocked:
             candidates.append(("expire", (content_type_id, object_id), when))
-
-    eager = scheduler_tasks.app.conf.task_always_eager
-    if eager:
-        # In-process (tests, no worker): only what is due now; an ETA would run at once.
+    if only_due:
         candidates = [c for c in candidates if c[2] <= now]
     keys = [
         (
@@ -451,18 +462,12 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
         )
         for kind, args, when in candidates
     ]
-    armed = 0
-    for (kind, args, when), first in zip(candidates, _claim_markers(keys), strict=True):
-        if not first:
-            continue
-        task = (
-            scheduler_tasks.publish_scheduled_revision
-            if kind == "publish"
-            else scheduler_tasks.expire_scheduled_object
-        )
-        task.apply_async(args=args, eta=when if when > now else None)
-        armed += 1
-    return {"candidates": len(candidates), "armed": armed}
+    wake_ups = [
+        WakeUp(kind, args, when if when > now else None)
+        for (kind, args, when), first in zip(candidates, _claim_markers(keys), strict=True)
+        if first
+    ]
+    return len(candidates), wake_ups
 
 
 def _attempt(claim, *args, now: dt.datetime) -> Outcome:

@@ -1,4 +1,4 @@
-"""Celery tasks of the scheduler: thin wrappers over :mod:`publishing.scheduler`.
+"""Celery tasks of the scheduler: thin wrappers over :mod:`publishing.scheduler.engine`.
 
 Arguments are primary keys; every task re-reads the database and is idempotent, so a
 duplicate delivery (Redis re-delivery, a re-armed wake-up, a retry) does nothing.
@@ -9,9 +9,10 @@ import logging
 from celery import shared_task
 from celery.signals import worker_ready
 from django.db import DatabaseError
+from django.utils import timezone
 
-from cms.celery import app  # noqa: F401 - the sweep reads app.conf through this module
-from publishing import scheduler
+from cms.celery import app
+from publishing.scheduler import engine as scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,18 @@ def expire_scheduled_object(content_type_id: int, object_id: str) -> str:
 @shared_task(ignore_result=True)
 def scheduler_sweep() -> dict:
     """Beat's frequent tick: arm what is due soon, re-arm what was lost, record the tick."""
-    return scheduler.sweep()
+    return sweep()
+
+
+def sweep(now=None) -> dict[str, int]:
+    """Arm a wake-up task for each item due within the horizon (each once, across beats)."""
+    now = now or timezone.now()
+    eager = app.conf.task_always_eager
+    candidates, wake_ups = scheduler.wake_ups_to_arm(now, only_due=eager)
+    for wake_up in wake_ups:
+        task = publish_scheduled_revision if wake_up.kind == "publish" else expire_scheduled_object
+        task.apply_async(args=wake_up.args, eta=wake_up.eta)
+    return {"candidates": candidates, "armed": len(wake_ups)}
 
 
 @worker_ready.connect

@@ -9,7 +9,7 @@ from django.db.models.signals import pre_save
 from django.utils.dateparse import parse_datetime
 from wagtail.models import Revision
 
-from publishing.scheduler import validate_schedule
+from publishing.scheduler.engine import validate_schedule
 
 
 def refuse_impossible_schedule(sender, instance: Revision, **kwargs) -> None:
@@ -23,7 +23,7 @@ def refuse_impossible_schedule(sender, instance: Revision, **kwargs) -> None:
     validate_schedule(instance.approved_go_live_at, expire_at)
 
 
-def connect() -> None:
+def register_signal_handlers() -> None:
     pre_save.connect(
         refuse_impossible_schedule, sender=Revision, dispatch_uid="publishing_scheduler_guard"
     )

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from publishing.scheduler_views import ScheduledReportView
+from publishing.scheduler.views import ScheduledReportView
 
 
 @hooks.register("register_admin_urls")

@@ -21,7 +21,7 @@ from wagtail.models import Revision
 
 from cms.panels import schedule_time
 from publishing.models import ScheduleIssue
-from publishing.scheduler import scheduled_models
+from publishing.scheduler.engine import scheduled_models
 
 
 @dataclasses.dataclass

@@ -1,10 +1,11 @@
 """Keep feeds fresh: invalidate the feed cache and ping WebSub hubs on every change.
 
-Connected from ``PublishingConfig.ready()``. Which feeds a change touches is worked out
-while the old state is still readable (before a delete, at unpublish); the cache is
-invalidated and pings are queued only after the transaction commits, so nobody
-rebuilds a feed from rows that are about to change, and a rolled-back publish pings
-no one. ``robust=True``: a broker or hub problem is logged, never fails the publish.
+Connected by :func:`register_signal_handlers`, from ``PublishingConfig.ready()``. Which
+feeds a change touches is worked out while the old state is still readable (before a
+delete, at unpublish); the cache is invalidated and pings are queued only after the
+transaction commits, so nobody rebuilds a feed from rows that are about to change, and a
+rolled-back publish pings no one. ``robust=True``: a broker or hub problem is logged,
+never fails the publish.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import logging
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
-from django.dispatch import receiver
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from cms import visibility
 from cms.models import Author
 
-from .feed_cache import invalidate_feeds
+from .cache import invalidate_feeds
 from .feeds import FeedKey
 from .websub import (
     enqueue_pings,
@@ -46,7 +46,6 @@ def feeds_changed(keys: set[FeedKey]) -> None:
     transaction.on_commit(after_commit, robust=True)
 
 
-@receiver(page_published)
 def on_page_published(sender, instance: Page, revision=None, **kwargs) -> None:
     if not visibility.is_public(instance):
         # Wagtail sends this when a first publish is only scheduled: no feed changes yet;
@@ -58,25 +57,20 @@ def on_page_published(sender, instance: Page, revision=None, **kwargs) -> None:
     feeds_changed(keys)
 
 
-@receiver(page_unpublished)
 def on_page_unpublished(sender, instance: Page, **kwargs) -> None:
     if not visibility.is_restricted(instance):  # a private page was in no feed
         feeds_changed(feed_keys_for_page(instance))
 
 
-@receiver(post_page_move)
 def on_page_moved(sender, instance: Page, **kwargs) -> None:
     feeds_changed(feed_keys_for_subtree(instance))
 
 
-@receiver(pre_delete)
 def on_page_deleted(sender, instance, **kwargs) -> None:
     if isinstance(instance, Page) and visibility.is_public(instance):
         feeds_changed(feed_keys_for_page(instance))
 
 
-@receiver(post_save, sender=PageViewRestriction)
-@receiver(post_delete, sender=PageViewRestriction)
 def on_restriction_changed(sender, instance: PageViewRestriction, **kwargs) -> None:
     """A page made private (or public again) leaves (or rejoins) every feed at once."""
     page = Page.objects.filter(pk=instance.page_id).first()
@@ -86,13 +80,26 @@ def on_restriction_changed(sender, instance: PageViewRestriction, **kwargs) -> N
         transaction.on_commit(invalidate_feeds, robust=True)
 
 
-@receiver(post_save, sender=Author)
-@receiver(post_delete, sender=Author)
 def on_author_changed(sender, instance: Author, **kwargs) -> None:
     feeds_changed({FeedKey("blog"), FeedKey("author", instance.slug)})
 
 
-@receiver(post_save, sender=Site)
 def on_site_changed(sender, instance: Site, **kwargs) -> None:
     """Every absolute URL in every feed depends on the site's hostname."""
     transaction.on_commit(invalidate_feeds, robust=True)
+
+
+def register_signal_handlers() -> None:
+    uid = "publishing.syndication"
+    page_published.connect(on_page_published, dispatch_uid=f"{uid}.published")
+    page_unpublished.connect(on_page_unpublished, dispatch_uid=f"{uid}.unpublished")
+    post_page_move.connect(on_page_moved, dispatch_uid=f"{uid}.moved")
+    pre_delete.connect(on_page_deleted, dispatch_uid=f"{uid}.deleted")
+    for signal, name in ((post_save, "saved"), (post_delete, "deleted")):
+        signal.connect(
+            on_restriction_changed,
+            sender=PageViewRestriction,
+            dispatch_uid=f"{uid}.restriction_{name}",
+        )
+        signal.connect(on_author_changed, sender=Author, dispatch_uid=f"{uid}.author_{name}")
+    post_save.connect(on_site_changed, sender=Site, dispatch_uid=f"{uid}.site")

@@ -1,0 +1,1 @@
+"""What partners and readers subscribe to: RSS/Atom/JSON feeds and their WebSub pings."""
