@@ -15,6 +15,7 @@ path, so cms imports no app) in ``settings.LOG_EXPECTED_NETWORK_ERRORS``.
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from urllib.parse import urlsplit, urlunsplit
 
@@ -116,5 +117,10 @@ def network_failure(what: str, url: str, reason: str, retry_in: float | None) ->
     """
     parts = urlsplit(url)
     where = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    if parts.query:
+        reason = reason.replace(f"?{parts.query}", "")
+    # urllib3's nested "…(Caused by NewConnectionError(…: [Errno 111] Connection refused"))"
+    errno = re.search(r"\[Errno -?\d+\] [^'\"()]+", reason)
+    reason = errno.group(0).strip() if errno else reason
     after = f"retry in {retry_in:.0f} s" if retry_in is not None else "no retry left"
     logger.warning("%s to %s failed (%s); %s", what, where, reason[:200], after)

@@ -54,7 +54,7 @@ def test_an_idle_worker_and_beat_print_at_most_a_line_in_15_seconds(celery_proce
 
 @pytest.mark.services
 def test_a_hub_that_is_down_logs_one_line_per_retry_without_traceback(celery_processes, db):
-    from publishing.websub import ping_hub
+    from publishing.syndication.websub import ping_hub
 
     worker = celery_processes("worker")
     mark = len(worker.output())
@@ -112,13 +112,18 @@ def test_a_task_giving_up_on_a_connection_error_logs_one_line_without_traceback(
         error = exc
     logging.getLogger("celery.app.trace").error(
         "Task %(name)s[%(id)s] %(description)s: %(exc)s",
-        {"name": "publishing.websub.ping_hub", "id": "abc", "description": "raised", "exc": "x"},
+        {
+            "name": "publishing.syndication.websub.ping_hub",
+            "id": "abc",
+            "description": "raised",
+            "exc": "x",
+        },  # fmt: skip
         exc_info=(type(error), error, error.__traceback__),
     )
     out = stream.getvalue()
     assert out.count("\n") == 1, out
     assert "Traceback" not in out
-    assert "publishing.websub.ping_hub gave up: NewConnectionError" in out
+    assert "publishing.syndication.websub.ping_hub gave up: NewConnectionError" in out
     assert "Connection refused" in out and "/partner" in out
 
 
@@ -139,7 +144,7 @@ def test_unexpected_task_errors_keep_their_traceback(captured):
 def test_quiet_tasks_lines_are_dropped_and_others_kept(captured):
     stream = captured()
     beat, trace = logging.getLogger("celery.beat"), logging.getLogger("celery.app.trace")
-    sweep = "publishing.scheduler_tasks.scheduler_sweep"
+    sweep = settings.CELERY_BEAT_SCHEDULE["scheduler-sweep"]["task"]
     assert sweep in settings.LOG_QUIET_TASKS
     beat.info("Scheduler: Sending due task %s (%s)", "scheduler-sweep", sweep)
     trace.info(
@@ -149,7 +154,7 @@ def test_quiet_tasks_lines_are_dropped_and_others_kept(captured):
     beat.info("Scheduler: Sending due task %s (%s)", "webhooks-prune", "prune_delivery_log")
     trace.info(
         "Task %(name)s[%(id)s] succeeded in %(runtime)ss: %(return_value)s",
-        {"name": "publishing.scheduler_tasks.publish_scheduled_revision", "id": "2",
+        {"name": "publishing.scheduler.tasks.publish_scheduled_revision", "id": "2",
          "runtime": 0.2, "return_value": "published"},
     )  # fmt: skip
     out = stream.getvalue()
@@ -179,3 +184,30 @@ def test_production_json_logs_keep_request_and_task_ids(captured, settings):
     assert by_message["in a request"]["request_id"] == "req-12345678"
     assert by_message["in a task"]["task_id"] == "task-87654321"
     assert {"time", "level", "logger"} <= set(by_message["in a task"])
+
+
+@pytest.mark.django_db
+def test_a_partner_that_is_down_is_one_line_without_traceback(
+    captured, seed, settings, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from cms.models import Author
+    from publishing.models import Delivery, Partner
+    from tests.cms.test_site import make_post
+
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    port = free_port()
+    partner = Partner(name="down", endpoint_url=f"http://127.0.0.1:{port}/hooks?token=s3cret")
+    partner.full_clean()
+    partner.save()
+    stream = captured()
+    with django_capture_on_commit_callbacks(execute=True):
+        make_post(seed["blog"], "Partner down", dt.date(2024, 5, 1), Author.objects.first())
+    delivery = Delivery.objects.get()
+    assert delivery.state == Delivery.State.FAILED
+    lines = [line for line in stream.getvalue().splitlines() if f"127.0.0.1:{port}" in line]
+    assert len(lines) == 1, stream.getvalue()
+    assert f"webhook delivery {delivery.pk} to http://127.0.0.1:{port}/hooks failed (" in lines[0]
+    assert re.search(r"\(\[Errno 111\] Connection refused\); retry in \d+ s$", lines[0]), lines[0]
+    assert "s3cret" not in stream.getvalue() and "Traceback" not in stream.getvalue()

@@ -456,7 +456,7 @@ LOG_QUIET_TASKS = sorted(
 )
 # Besides requests' and socket errors: exceptions a task raises for an endpoint that is
 # down (dotted paths, so cms imports no app). Logged as one line each, no traceback.
-LOG_EXPECTED_NETWORK_ERRORS = ["publishing.websub.HubUnavailable"]
+LOG_EXPECTED_NETWORK_ERRORS = ["publishing.syndication.websub.HubUnavailable"]
 
 # --- Production topology: healthcheck and proxy (cms/ops_middleware.py) ---------------
 # Hosts whose /healthz is answered whatever ALLOWED_HOSTS says (the container healthcheck).
