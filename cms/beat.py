@@ -105,6 +105,7 @@ class LeasedScheduler(PersistentScheduler):
         self.status_path = Path(f"{self.schedule_filename}.lease")
         self._status_written = 0.0
         self._redis_down = False
+        self._announced_standby = False
 
     def tick(self, *args, **kwargs) -> float:
         was_active = self.lease.held
@@ -126,7 +127,7 @@ class LeasedScheduler(PersistentScheduler):
             logger.info("beat: took the lease (%s); sending the schedule", self.lease.token)
         elif was_active and not active:
             logger.warning("beat: lost the lease to %s; standing by", self.lease.holder())
-        elif not active and not getattr(self, "_announced_standby", False):
+        elif not active and not self._announced_standby:
             logger.info("beat: standing by; %s holds the lease", self.lease.holder())
             self._announced_standby = True
         self._write_status("active" if active else "standby")
