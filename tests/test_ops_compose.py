@@ -241,7 +241,8 @@ def test_the_compose_services_come_up_healthy_and_publish(seed, compose_env, tmp
         image = get_image_model().objects.create(
             title="Compose smoke image",
             file=get_test_image_file("compose.png"),
-            collection=Collection.get_first_root_node(),
+            # A transactional test before this one may have flushed the migrations' root.
+            collection=Collection.get_first_root_node() or Collection.add_root(name="Root"),
         )
         response = requests.get(f"{base}{image.file.url}", headers=proxied, timeout=10)
         assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
