@@ -188,7 +188,7 @@ def releasable_revisions(user) -> list[Revision]:
 
 class RevisionChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Revision) -> str:
-        model = obj.base_content_type.model_class()
+        model = obj.content_type.model_class()
         kind = str(model._meta.verbose_name).capitalize() if model else "?"
         return f"{obj.object_str} ({kind}, {site_time(obj.created_at)})"
 
@@ -211,7 +211,7 @@ class ReleaseForm(forms.Form):
         choices = releasable_revisions(user)
         self.fields["revisions"].queryset = Revision.objects.filter(
             pk__in=[r.pk for r in choices]
-        ).select_related("base_content_type")
+        ).select_related("content_type")
 
 
 class ReleaseIndexView(WagtailAdminTemplateMixin, TemplateView):
