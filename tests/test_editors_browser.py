@@ -55,9 +55,7 @@ document.getAnimations().filter((a) => a.playState === 'running' && a.effect
 
 def no_axe_violations(page, where: str) -> None:
     # Wagtail's messages fade in: measure contrast once nothing is animating.
-    wait_until(
-        lambda: page.evaluate(MESSAGES_ANIMATING) == 0, 10, 0.1, "messages to appear"
-    )
+    wait_until(lambda: page.evaluate(MESSAGES_ANIMATING) == 0, 10, 0.1, "messages to appear")
     violations = serious_violations(page)
     assert violations == [], f"{where}: {violations}"
 
@@ -208,5 +206,52 @@ def test_a_release_is_rehearsed_then_goes_live_and_is_undone(
         live = BlogPostPage.objects.get(pk=post.pk)
         assert live.title == old_title
         assert old_title in requests.get(f"{base}{live.url}", timeout=10).text
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_errors_on_a_hidden_tab_and_in_the_schedule_dialog_are_summarised_at_the_top(
+    seed, live_server, browser, artifacts_dir
+):
+    get_user_model().objects.create_superuser("errs", "e@example.org", "pw-errs-1234")
+    base, taken = live_server.url, seed["post"].slug
+    draft = make_post(seed["blog"], "A draft that clashes", timezone.localdate(),
+                      Author.objects.get(slug="dr-pan"), publish=False)  # fmt: skip
+    gap_day = first_day_after_spring_forward(timezone.localdate().year + 1) - dt.timedelta(days=1)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        admin_log_in(page, base, "errs", "pw-errs-1234")
+        page.goto(f"{base}/admin/pages/{draft.pk}/edit/")
+        page.get_by_role("tab", name="Promote").click()
+        page.fill("#id_slug", taken)
+        page.get_by_role("tab", name="Content").click()
+        page.click("button[data-side-panel-toggle='status']")
+        page.get_by_role("button", name="Set schedule").click()
+        page.fill("#id_go_live_at", f"{gap_day.isoformat()} 02:30:00")  # skipped by DST
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save schedule").click(timeout=10_000)
+
+        summary = page.locator("#editor-error-summary")
+        summary.wait_for(timeout=10_000)
+        assert summary.get_attribute("role") == "alert"
+        said = summary.inner_text()
+        assert "Promote › Slug" in said and "already in use" in said
+        assert "Go live date/time" in said and "does not exist" in said
+        assert f"{gap_day.isoformat()} 01:59:59 PST" in said
+        assert f"{gap_day.isoformat()} 03:00:00 PDT" in said
+        shot(page, "error-summary.png", artifacts_dir)
+        # Following the entry opens the hidden tab at the field.
+        summary.get_by_role("link", name="Promote › Slug").click()
+        wait_until(lambda: page.locator("#id_slug").is_visible(), 10, 0.1, "the Promote tab")
+        wait_until(
+            lambda: (
+                page.evaluate("document.activeElement && document.activeElement.id") == "id_slug"
+            ),
+            10,
+            0.1,
+            "the slug field focused",
+        )
     finally:
         context.close()

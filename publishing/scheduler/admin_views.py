@@ -43,6 +43,14 @@ from publishing.scheduler.releases import (
 )
 from publishing.scheduler.views import site_time, site_zone
 
+
+class AdminPage(WagtailAdminTemplateMixin, TemplateView):
+    """A plain admin page whose header and breadcrumbs name it."""
+
+    def get_breadcrumbs_items(self) -> list[dict]:
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+
 # --- calendar ---------------------------------------------------------------------------
 
 
@@ -70,7 +78,7 @@ class CalendarFilterForm(forms.Form):
         ]
 
 
-class CalendarView(WagtailAdminTemplateMixin, TemplateView):
+class CalendarView(AdminPage):
     """Month or week view of everything scheduled, filterable by type and author."""
 
     page_title = _("Editorial calendar")
@@ -126,7 +134,7 @@ class CalendarView(WagtailAdminTemplateMixin, TemplateView):
 
 
 @method_decorator(never_cache, name="dispatch")
-class CalendarFeedTokenView(WagtailAdminTemplateMixin, TemplateView):
+class CalendarFeedTokenView(AdminPage):
     """Create, replace or revoke the current user's private calendar-feed address."""
 
     page_title = _("Calendar subscription")
@@ -214,7 +222,7 @@ class ReleaseForm(forms.Form):
         ).select_related("content_type")
 
 
-class ReleaseIndexView(WagtailAdminTemplateMixin, TemplateView):
+class ReleaseIndexView(AdminPage):
     page_title = _("Releases")
     header_icon = "calendar-check"
     template_name = "publishing/release_index.html"
@@ -230,7 +238,7 @@ class ReleaseIndexView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
 
-class ReleaseCreateView(WagtailAdminTemplateMixin, TemplateView):
+class ReleaseCreateView(AdminPage):
     page_title = _("New release")
     header_icon = "calendar-check"
     template_name = "publishing/release_form.html"
@@ -275,7 +283,7 @@ def preview_targets() -> list[tuple[str, str]]:
     return targets
 
 
-class ReleaseDetailView(WagtailAdminTemplateMixin, TemplateView):
+class ReleaseDetailView(AdminPage):
     header_icon = "calendar-check"
     template_name = "publishing/release_detail.html"
 

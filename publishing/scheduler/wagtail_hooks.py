@@ -1,7 +1,9 @@
 """Admin hooks of the scheduler: the "Scheduled" report, the editorial calendar and
 releases. Imported from wagtail_hooks.py."""
 
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -88,3 +90,14 @@ def register_releases_menu_item() -> MenuItem:
 def register_release_log_actions(actions) -> None:
     actions.register_action(releases.SCHEDULE_ACTION, _("Schedule release"), _("Release scheduled"))
     actions.register_action(releases.UNDO_ACTION, _("Undo release"), _("Release undone"))
+
+
+@hooks.register("insert_editor_js")
+def editor_error_summary_js() -> str:
+    """Every field error of the editor listed at the top, naming its tab or dialog."""
+    return format_html(
+        '<link rel="stylesheet" href="{}"><script src="{}" data-heading="{}" defer></script>',
+        static("css/schedule-zone.css"),
+        static("js/error-summary.js"),
+        _("Not saved. Please correct:"),
+    )

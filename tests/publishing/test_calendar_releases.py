@@ -101,13 +101,13 @@ def test_the_ics_feed_carries_the_item_and_stops_when_revoked(seed, editor, clie
         client.force_login(editor)
         response = client.post(reverse("publishing_calendar_feed_token"), {"action": "issue"})
         html = response.content.decode()
-        url = html.split('data-calendar-feed-url', 1)[0].rsplit('value="', 1)[1].split('"')[0]
+        url = html.split("data-calendar-feed-url", 1)[0].rsplit('value="', 1)[1].split('"')[0]
         client.logout()
         feed = client.get(url)
         assert feed.status_code == 200
         assert feed["Content-Type"].startswith("text/calendar")
         assert "no-store" in feed["Cache-Control"]
-        events = [c for c in Calendar.from_ical(feed.content).walk("VEVENT")]
+        events = list(Calendar.from_ical(feed.content).walk("VEVENT"))
         summaries = {str(e["SUMMARY"]): e for e in events}
         event = summaries["Go live: Feed news"]
         assert event.decoded("DTSTART") == T0 + dt.timedelta(days=2)
