@@ -190,7 +190,10 @@ def calendar_entries(
     entries = [
         entry
         for entry in entries
-        if entry.kind in wanted and (author_id is None or entry.author_id == author_id)
+        if entry.kind in wanted
+        and (author_id is None or entry.author_id == author_id)
+        # Only what this user may open (releases are shown to every editor).
+        and (entry.edit_url is not None or entry.kind == "release")
     ]
     entries.sort(key=lambda entry: (entry.day, entry.when_local))
     return entries

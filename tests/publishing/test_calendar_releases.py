@@ -222,3 +222,15 @@ def test_release_admin_pages_and_bad_preview_paths(release_setup, editor, client
         reverse("publishing_release_add"), {"name": "Late", "go_live_at": "2001-01-01 09:00:00"}
     )
     assert response.status_code == 200 and "help-critical" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_calendar_shows_only_what_the_user_may_open(seed, editor):
+    from django.contrib.auth.models import Permission
+
+    viewer = get_user_model().objects.create_user("viewer", "v@example.org", "pw-v-1234")
+    viewer.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    with freeze_time(T0):
+        scheduled_post(seed["blog"], "Private plans", T0 + dt.timedelta(days=1), editor)
+        assert "Private plans" in {e.title for e in calendar_entries(editor)}
+        assert "Private plans" not in {e.title for e in calendar_entries(viewer)}
