@@ -21,6 +21,8 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
     path("search/", views.search, name="search"),
+    path("theme.css", views.theme_css, name="theme_css"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("feeds/", include("publishing.syndication.urls")),
     # Each editor's private ICS feed of the editorial calendar (token in the address).
     path("calendar/", include("publishing.scheduler.urls")),
