@@ -329,15 +329,11 @@ WEBHOOK_MAX_CONCURRENCY = int(env("WEBHOOK_MAX_CONCURRENCY", "64"))
 # ones: a hanging partner must not hold a worker slot (publishes wait behind it).
 WEBHOOK_TASK_WAIT_SECONDS = float(env("WEBHOOK_TASK_WAIT_SECONDS", "1"))
 
-# Wagtail 8 runs reference-index and file clean-up work through django-tasks. We run it
-# immediately in the process that made the change (after commit): it is small, and one
-# kind of worker (Celery) keeps the topology simple.
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-        "ENQUEUE_ON_COMMIT": True,
-    }
-}
+# Wagtail 8 runs reference-index, search-index and file clean-up work through
+# django-tasks. We send it to our Celery workers after commit (cms/background.py): the
+# immediate backend would run it inside the publishing transaction, before the page is
+# live (it has no on-commit option), and one kind of worker keeps the topology simple.
+TASKS = {"default": {"BACKEND": "cms.background.CeleryBackend"}}
 
 # --- Wagtail ----------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Cancer Care"
