@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/v3/", api_v3.urls),
     # By string: cms never imports screening (tests/test_project.py checks the direction).
     path("api/screening/", include("screening.urls")),
+    # By string too: cms never imports publishing.
+    path("api/changes/", include("publishing.webhooks.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": views.PublicSitemap}}),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),

@@ -2,6 +2,7 @@
 
 from .scheduling import ScheduleIssue  # noqa: F401
 from .webhooks import (  # noqa: F401
+    ChangesHorizon,
     Delivery,
     DeliveryAttempt,
     Partner,
