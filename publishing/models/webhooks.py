@@ -208,13 +208,13 @@ class WebhookEvent(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.type} {self.page_title} (v{self.version})"
+
     @property
     def webhook_id(self) -> str:
         """The ``webhook-id`` of every push of this event, and its id in the changes feed."""
         return f"msg_{self.event_id.hex}"
-
-    def __str__(self) -> str:
-        return f"{self.type} {self.page_title} (v{self.version})"
 
 
 class ChangesHorizon(models.Model):

@@ -181,9 +181,7 @@ def parse(params) -> Query:
     cursor = Cursor.decode(since) if since is not None else None
     raw_limit = params.get("limit", str(DEFAULT_LIMIT))
     if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        raise BadRequest(
-            _("limit must be a whole number from 1 to %(max)d") % {"max": MAX_LIMIT}
-        )
+        raise BadRequest(_("limit must be a whole number from 1 to %(max)d") % {"max": MAX_LIMIT})
     page_type = params.get("type", "")
     if page_type:
         page_type = page_type_label(page_type)
@@ -288,7 +286,13 @@ def _deltas(query: Query, after: int, top: int) -> dict:
         events = events.filter(page_tags__contains=f"|{query.tag}|")
     rows = list(
         events.order_by("seq").only(
-            "event_id", "type", "page_id", "page_title", "page_type", "page_url", "seq",
+            "event_id",
+            "type",
+            "page_id",
+            "page_title",
+            "page_type",
+            "page_url",
+            "seq",
             "occurred_at",
         )[: query.limit + 1]
     )

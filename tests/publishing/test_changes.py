@@ -88,9 +88,7 @@ def test_snapshot_lists_every_public_page_once_and_nothing_else(seed, client, ed
     assert feed(client, since=cursor) == {"items": [], "next": cursor, "has_more": False}
 
 
-def test_deltas_follow_publish_update_expiry_privacy_and_delete_in_order(
-    seed, client, edit, pan
-):
+def test_deltas_follow_publish_update_expiry_privacy_and_delete_in_order(seed, client, edit, pan):
     copy: dict[int, dict] = {}
     cursor = sync(client, copy)
 
