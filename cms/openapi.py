@@ -89,9 +89,7 @@ def preview_part() -> dict:
             "200": {
                 "description": "The draft, shaped as the v2 pages API shows a page.",
                 "content": {
-                    "application/json": {
-                        "schema": {"type": "object", "additionalProperties": True}
-                    }
+                    "application/json": {"schema": {"type": "object", "additionalProperties": True}}
                 },
             },
             "400": {

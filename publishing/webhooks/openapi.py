@@ -102,7 +102,9 @@ def openapi_part() -> dict:
                             "type": "string",
                             "enum": [choice.value for choice in WebhookEvent.Type],
                         },
-                        "at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+                        "at": {
+                            "anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]
+                        },
                         "page": {"$ref": "#/components/schemas/ChangedPage"},
                     },
                 },

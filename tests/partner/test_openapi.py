@@ -45,9 +45,7 @@ def test_the_document_covers_v3_and_the_products_own_endpoints():
 @pytest.mark.django_db
 def test_the_document_is_served_at_a_stable_url_and_v3_keeps_its_own(client):
     response = client.get("/api/openapi.json")
-    assert response.status_code == 200 and response.json() == json.loads(
-        json.dumps(DOCUMENT)
-    )
+    assert response.status_code == 200 and response.json() == json.loads(json.dumps(DOCUMENT))
     assert "public" in response["Cache-Control"] and response["ETag"]
     assert client.get("/api/v3/openapi.json").json()["paths"]
 

@@ -122,8 +122,7 @@ def test_a_page_of_changes_reads_an_index_range(seed):
         cursor.execute("SET LOCAL enable_seqscan = off")
     plain = WebhookEvent.objects.filter(seq__gt=10, seq__lte=10_000).order_by("seq")[:101]
     assert "webhookevent_seq_key" in plain.explain(), plain.explain()
-    typed = (
-        WebhookEvent.objects.filter(seq__gt=10, seq__lte=10_000, page_type="cms.BlogPostPage")
-        .order_by("seq")[:101]
-    )
+    typed = WebhookEvent.objects.filter(
+        seq__gt=10, seq__lte=10_000, page_type="cms.BlogPostPage"
+    ).order_by("seq")[:101]
     assert "webhookevent_type_seq_idx" in typed.explain(), typed.explain()
