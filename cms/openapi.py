@@ -12,7 +12,10 @@ Two repairs to Wagtail's part, so that a generator can use the document whole:
   no snippet type is exposed to the v3 API (none is here): no request can match them,
   so they are left out;
 * the ``AllowAnonymous`` security scheme is ``type: http`` without the ``scheme`` the
-  specification requires; an operation open to anonymous callers says ``{}`` instead.
+  specification requires; an operation open to anonymous callers says ``{}`` instead;
+* an optional request body whose schema is a model with an object ``default`` (page
+  unpublish, copy, create-alias): generators cannot express that default and skip the
+  operation, so it is dropped (the server applies it when the body is left out).
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ def _v3_part() -> dict:
     for path, operations in schema["paths"].items():
         kept = {method: op for method, op in operations.items() if not _unusable(op)}
         for operation in kept.values():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                body = media.get("schema", {})
+                if "allOf" in body and isinstance(body.get("default"), dict):
+                    del body["default"]
             if "security" in operation:
                 operation["security"] = [
                     {} if ANONYMOUS_SCHEME in requirement else requirement
@@ -74,7 +81,6 @@ def preview_part() -> dict:
             "URL, until it is HEADLESS_PREVIEW_MAX_AGE seconds old. Never cached."
         ),
         "tags": ["preview"],
-        "security": [{}],
         "parameters": [
             {
                 "in": "query",

@@ -23,7 +23,6 @@ def openapi_part() -> dict:
             "anonymous count per outcome per day is kept."
         ),
         "tags": ["screening"],
-        "security": [{}],
         "parameters": [
             {
                 "in": "path",

@@ -20,7 +20,6 @@ def openapi_part() -> dict:
             "oldest first. Read until `has_more` is false, keep `next`, ask again later."
         ),
         "tags": ["changes"],
-        "security": [{}],
         "parameters": [
             {
                 "in": "query",
