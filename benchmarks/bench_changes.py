@@ -140,7 +140,8 @@ def _measure() -> None:
         ["snapshot first page, uncached", f"{snapshot:.0f}", f"{snapshot / trivial:.2f}"],
     ]
     count = WebhookEvent.objects.count()
-    print(f"{count} events in the outbox, PostgreSQL, one in-process client, {SECONDS:.0f} s each.\n")
+    print(f"{count} events in the outbox, PostgreSQL, one in-process client, {SECONDS:.0f} s each.")
+    print()
     print_table(["target", "requests/s", "vs trivial"], rows)
     query = WebhookEvent.objects.filter(seq__gt=int(top * 0.9), seq__lte=top).order_by("seq")
     print("\nA page of changes 90 % deep (EXPLAIN ANALYZE):\n")
