@@ -1,68 +1,31 @@
-"""Invalidate stored public responses whenever what readers may see changes.
+"""Invalidate stored public responses when media or media privacy change.
 
-Connected from ``CmsConfig.ready()``. Coarse on purpose: editorial writes are rare next
-to reads, so every change that can alter a public page or API answer replaces the one
-generation token. Twice: at once, so reads later in the same transaction (the
-editor's own request) see the change, and again after commit, because a reader in
-between may have stored what it read from the rows not yet committed. Draft saves do
-not count: Wagtail saves the page row with ``update_fields`` then, and a draft changes
-nothing public.
+Connected from ``CmsConfig.ready()``. Pages, page view restrictions, authors and sites
+are the publishing pipeline's (``publishing.pipeline``): it invalidates this cache first
+after commit, then purges the CDN, then notifies partners. What is left here has no
+partner-facing side: images, documents and collection view restrictions. One
+generation bump per transaction (``invalidate_on_commit``), however many rows change.
 """
 
 from __future__ import annotations
 
-import logging
-
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
-from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction, Site
-from wagtail.signals import (
-    page_published,
-    page_unpublished,
-    post_page_move,
-    published,
-    unpublished,
-)
+from wagtail.models import CollectionViewRestriction
 
-from .response_cache import invalidate_responses
-
-logger = logging.getLogger(__name__)
+from .response_cache import invalidate_on_commit
 
 
 def _changed(**kwargs) -> None:
-    try:
-        invalidate_responses()
-    except Exception:  # noqa: BLE001 - a cache outage must never fail a publish
-        logger.warning("could not invalidate stored responses", exc_info=True)
-    transaction.on_commit(invalidate_responses, robust=True)
-
-
-def _page_saved(sender, instance, update_fields=None, **kwargs) -> None:
-    if isinstance(instance, Page) and update_fields is None:
-        _changed()
-
-
-def _page_deleted(sender, instance, **kwargs) -> None:
-    if isinstance(instance, Page):
-        _changed()
+    invalidate_on_commit()
 
 
 def connect() -> None:
-    from cms.models import Author
-
-    for signal in (page_published, page_unpublished, post_page_move, published, unpublished):
-        signal.connect(_changed, dispatch_uid=f"response_cache:{id(signal)}")
-    post_save.connect(_page_saved, dispatch_uid="response_cache:page_saved")
-    post_delete.connect(_page_deleted, dispatch_uid="response_cache:page_deleted")
-    for model in (
-        PageViewRestriction,
-        CollectionViewRestriction,
-        Site,
-        Author,
-        get_image_model(),
-        get_document_model(),
-    ):
+    for model in (CollectionViewRestriction, get_image_model(), get_document_model()):
         for signal in (post_save, post_delete):
-            signal.connect(_changed, sender=model, dispatch_uid=f"response_cache:{model.__name__}")
+            signal.connect(
+                _changed,
+                sender=model,
+                dispatch_uid=f"response_cache:{model.__name__}:{id(signal)}",
+            )

@@ -13,9 +13,8 @@ from django.views.decorators.http import require_GET
 from wagtail.contrib.sitemaps import Sitemap
 
 from cms import health, visibility
+from cms.health import BEAT_TICK_CACHE_KEY
 from cms.search import MAX_WORD_LENGTH, MAX_WORDS, parse_search
-
-BEAT_TICK_CACHE_KEY = "publishing:beat:last_tick"
 
 
 @require_GET

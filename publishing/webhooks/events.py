@@ -1,15 +1,17 @@
 """Turning page changes into webhook events and outbox rows.
 
-Called from the signal handlers inside the publishing transaction, so the outbox rows
-commit (or roll back) with the publish itself. Sending is only *hinted* to Celery after
-commit; the sweeper finds anything whose hint was lost.
+Called by the publish pipeline (``publishing.pipeline.signal_handlers``) inside the
+publishing transaction, so the outbox rows commit (or roll back) with the publish
+itself. The rows are written due at ``not_before``: the pipeline releases and hints them
+once the CDN is purged (``publishing.pipeline.steps.notify``); the sweeper finds
+anything whose hint was lost.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from functools import partial
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,7 +34,7 @@ def _lock_state(page_id: int) -> WebhookPageState:
     return WebhookPageState.objects.select_for_update().get(page_id=page_id)
 
 
-def page_went_live(page: Page) -> WebhookEvent | None:
+def page_went_live(page: Page, not_before: datetime | None = None) -> WebhookEvent | None:
     """A publish: ``page.published`` if partners did not know it live, else ``page.updated``."""
     page = page.specific
     if not visibility.is_public(page):
@@ -52,10 +54,10 @@ def page_went_live(page: Page) -> WebhookEvent | None:
             )
         kind = WebhookEvent.Type.UPDATED if was_live else WebhookEvent.Type.PUBLISHED
         data = page_content(page).as_dict()
-        return _record(page, state, kind, data, announced_live=True)
+        return _record(page, state, kind, data, announced_live=True, not_before=not_before)
 
 
-def page_went_away(page: Page) -> WebhookEvent | None:
+def page_went_away(page: Page, not_before: datetime | None = None) -> WebhookEvent | None:
     """An unpublish, expiry or new view restriction: ``page.unpublished``, once."""
     page = page.specific
     with transaction.atomic():
@@ -70,11 +72,23 @@ def page_went_away(page: Page) -> WebhookEvent | None:
             "title": page.title,
             "url": page.full_url or "",
         }
-        return _record(page, state, WebhookEvent.Type.UNPUBLISHED, data, announced_live=False)
+        return _record(
+            page,
+            state,
+            WebhookEvent.Type.UNPUBLISHED,
+            data,
+            announced_live=False,
+            not_before=not_before,
+        )
 
 
 def _record(
-    page: Page, state: WebhookPageState, kind: str, data: dict, announced_live: bool
+    page: Page,
+    state: WebhookPageState,
+    kind: str,
+    data: dict,
+    announced_live: bool,
+    not_before: datetime | None,
 ) -> WebhookEvent | None:
     state.version += 1
     state.announced_live = announced_live
@@ -97,17 +111,18 @@ def _record(
             event=event,
             partner=partner,
             webhook_id=f"msg_{uuid.uuid4().hex}",
-            next_attempt_at=now,
+            next_attempt_at=not_before or now,
             created_at=now,
         )
         for partner in partners
     )
-    ids = [delivery.pk for delivery in deliveries]
-    if None in ids:  # a backend that cannot return ids from a bulk insert
-        ids = list(event.deliveries.values_list("pk", flat=True))
-    transaction.on_commit(partial(enqueue, ids))
-    logger.info("Webhook %s for page %s to %d partner(s)", kind, page.pk, len(ids))
+    logger.info("Webhook %s for page %s to %d partner(s)", kind, page.pk, len(deliveries))
     return event
+
+
+def delivery_ids(event: WebhookEvent) -> list[int]:
+    """The outbox rows of ``event`` (a bulk insert does not return ids on every backend)."""
+    return list(event.deliveries.values_list("pk", flat=True))
 
 
 def enqueue(delivery_ids: list[int]) -> None:
