@@ -219,6 +219,11 @@ def invalidate_on_commit() -> None:
     store the old rows under the new token. This connection uses a token of its own
     meanwhile (:func:`generation`).
     """
+    if transactions.pending_marker(_BATCH) is None:
+        try:
+            _generation.current()  # the base of this connection's own token (made once)
+        except Exception:  # noqa: BLE001 - a cache outage must never fail a publish
+            logger.warning("response cache unavailable", exc_info=True)
     with transactions.batch(_BATCH, _Invalidation):
         pass
 
