@@ -3,7 +3,8 @@
 Connected from ``CmsConfig.ready()``. Pages, page view restrictions, authors and sites
 are the publishing pipeline's (``publishing.pipeline``): it invalidates this cache first
 after commit, then purges the CDN, then notifies partners. What is left here has no
-partner-facing side: images, documents and collection view restrictions. One
+partner-facing side: images, documents, collection view restrictions and the reader
+site settings (contact block, notices, menu). One
 generation bump per transaction (``invalidate_on_commit``), however many rows change.
 """
 
@@ -22,7 +23,16 @@ def _changed(**kwargs) -> None:
 
 
 def connect() -> None:
-    for model in (CollectionViewRestriction, get_image_model(), get_document_model()):
+    from cms.models import NavigationItem, ReaderTrustSettings
+
+    for model in (
+        CollectionViewRestriction,
+        # Every reader page shows the contact block, notices and menu (site settings).
+        ReaderTrustSettings,
+        NavigationItem,
+        get_image_model(),
+        get_document_model(),
+    ):
         for signal in (post_save, post_delete):
             signal.connect(
                 _changed,
