@@ -96,3 +96,12 @@ def test_without_a_cdn_nothing_is_held(settings):
     settings.WAGTAILFRONTENDCACHE = {}
     assert not purge.configured()
     assert steps.hold_until() <= timezone.now()
+
+
+def test_a_failing_purge_shows_on_the_admin_dashboard(admin_client):
+    from publishing.models import CdnPurge
+
+    assert "CDN purges failing" not in admin_client.get("/admin/").content.decode()
+    CdnPurge.objects.create(urls=["http://x/"], last_error="cdn answered 503", attempts=2)
+    page = admin_client.get("/admin/").content.decode()
+    assert "CDN purges failing" in page and "cdn answered 503" in page
