@@ -17,12 +17,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Site
 
 from publishing.models import CdnPurge, Delivery
 from publishing.pipeline.tasks import sweep_purges
+from tests.publishing.publish import publish_title
 from tests.services import Varnish
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,13 +87,6 @@ class Partner:
             self.seen.append({"kind": "ping", "titles": [i["title"] for i in feed["items"]]})
 
 
-def update(post, title: str) -> None:
-    """Publish a new title in one transaction, as the admin's edit view and the scheduler do."""
-    post.title = title
-    with transaction.atomic():
-        post.save_revision().publish()
-
-
 def test_partners_fetch_the_new_version_through_varnish_on_every_notification(
     cdn_site, varnish, receivers, make_partner, settings
 ):
@@ -102,12 +95,12 @@ def test_partners_fetch_the_new_version_through_varnish_on_every_notification(
     hub = receivers(on_receive=partner.on_ping)
     settings.WEBSUB_HUBS = [hub.url]
     post = cdn_site["post"]
-    update(post, "Before the updates")  # announced as published; partners start fetching
+    publish_title(post, "Before the updates")  # announced as published; partners start fetching
 
     for n in range(UPDATES):
         title = f"Exercise during chemotherapy, revision {n}"
         partner.seen.clear()
-        update(post, title)
+        publish_title(post, title)
 
         kinds = sorted(seen["kind"] for seen in partner.seen)
         assert kinds == ["ping", "webhook"], partner.seen
@@ -128,21 +121,21 @@ def test_partners_fetch_the_new_version_through_varnish_on_every_notification(
 def test_without_the_purge_the_same_fetch_is_stale(cdn_site, varnish, settings):
     """The control: the CDN caches, so freshness above is the purge's doing."""
     post = cdn_site["post"]
-    update(post, "Cached title")
+    publish_title(post, "Cached title")
     url = f"{varnish.url}/api/v2/pages/{post.pk}/"
     assert requests.get(url, timeout=10).json()["title"] == "Cached title"
     settings.WAGTAILFRONTENDCACHE = {}
-    update(post, "Title nobody purged")
+    publish_title(post, "Title nobody purged")
     stale = requests.get(url, timeout=10)
     assert stale.headers["X-CDN-Cache"] == "hit" and stale.json()["title"] == "Cached title"
 
 
 def change_while_the_cdn_is_down(varnish, receiver, post) -> tuple[CdnPurge, int]:
     """Announce the post, stop Varnish, change it: the purge fails and the webhook is held."""
-    update(post, "Announced before the outage")
+    publish_title(post, "Announced before the outage")
     received = len(receiver.received)
     varnish.stop()
-    update(post, "Changed while the CDN is down")
+    publish_title(post, "Changed while the CDN is down")
     assert len(receiver.received) == received  # held: the purge did not succeed
     record = CdnPurge.objects.get()
     assert record.state == CdnPurge.State.RETRYING and record.delivery_ids

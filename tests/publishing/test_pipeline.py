@@ -13,6 +13,7 @@ from cms import response_cache
 from publishing.pipeline import purge, steps
 from publishing.syndication import cache as feed_cache
 from publishing.webhooks import events
+from tests.publishing.publish import publish_title
 
 pytestmark = pytest.mark.django_db
 
@@ -46,18 +47,12 @@ def journal(monkeypatch, settings):
     return calls
 
 
-def publish(post, title: str) -> None:
-    post.title = title
-    with transaction.atomic():
-        post.save_revision().publish()
-
-
 def test_a_publish_runs_each_step_once_in_order(
     seed, journal, receivers, make_partner, django_capture_on_commit_callbacks
 ):
     make_partner(receivers())
     with django_capture_on_commit_callbacks(execute=True):
-        publish(seed["post"], "A new title")
+        publish_title(seed["post"], "A new title")
     assert journal == ["responses", "feeds", "purge", "ping", "webhook"]
 
 
@@ -66,7 +61,7 @@ def test_one_bump_for_a_transaction_of_many_changes(
 ):
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         for n in range(3):
-            publish(seed["post"], f"Title {n}")
+            publish_title(seed["post"], f"Title {n}")
         seed["blog"].save_revision().publish()
     assert journal.count("responses") == 1 and journal.count("purge") == 1
 
@@ -74,7 +69,7 @@ def test_one_bump_for_a_transaction_of_many_changes(
 def test_a_rolled_back_publish_runs_nothing(seed, journal, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         with transaction.atomic():
-            publish(seed["post"], "Never committed")
+            publish_title(seed["post"], "Never committed")
             raise RuntimeError("rollback")
     assert journal == []
 
@@ -85,7 +80,7 @@ def test_the_changing_transaction_reads_its_own_change_and_others_wait_for_commi
     assert client.get(url)["X-Cache"] == "miss"
     assert client.get(url)["X-Cache"] == "hit"
     shared = response_cache._generation.current()
-    publish(seed["post"], "Seen at once by this connection")
+    publish_title(seed["post"], "Seen at once by this connection")
     assert response_cache._generation.current() == shared  # not bumped before commit
     answer = client.get(url)
     assert answer.json()["title"] == "Seen at once by this connection"
