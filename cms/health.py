@@ -5,6 +5,9 @@ A check returns a dict with at least ``ok``; anything else in it is reported as 
 
 from collections.abc import Callable
 
+#: Where beat records its last tick (``publishing.tasks.beat_tick``); /healthz reads it.
+BEAT_TICK_CACHE_KEY = "publishing:beat:last_tick"
+
 HealthCheck = Callable[[], dict]
 _checks: dict[str, HealthCheck] = {}
 

@@ -49,9 +49,15 @@ Bounded memory
     One body is at most ``RESPONSE_CACHE_MAX_ENTRY_BYTES``.
 
 Freshness
-    Every entry belongs to one *generation*: a token replaced after commit on each
-    publish, unpublish, move, delete or privacy change (``cms.response_cache_signals``),
-    so one write invalidates list and detail responses alike without knowing their keys.
+    Every entry belongs to one *generation*: a token replaced once, after commit, for
+    each transaction that publishes, unpublishes, moves, deletes or changes privacy
+    (``invalidate_on_commit``: called by the publishing pipeline for pages, authors and sites,
+    and by ``cms.response_cache_signals`` for media), so one write
+    invalidates list and detail responses alike without knowing their keys. Not
+    before commit: a reader on another connection would store the old rows under the
+    new token. Until the commit, the changing connection itself reads and fills the
+    cache under a token of its own (the generation plus a per-change sequence, see
+    :func:`generation`), so it sees its own change at once and nobody else sees it early.
     An entry is not served past the first ``expire_at`` among live content when it was
     built, so an expired page leaves at that instant even before the scheduler runs.
 
@@ -86,6 +92,7 @@ from django.utils.cache import (
 from django.utils.http import urlencode
 from django.utils.module_loading import import_string
 
+from cms import transactions
 from cms.generation import Generation
 
 logger = logging.getLogger(__name__)
@@ -165,12 +172,69 @@ def mark_public(response: HttpResponse, query_params: Iterable[str] | None = Non
 
 
 def generation() -> str:
-    return _generation.current()
+    """The token entries are stored and served under, on this connection, now.
+
+    Inside a transaction that has changed public content, the shared token plus that
+    change's own sequence: nothing stored before the change is served after it, and what
+    this connection stores meanwhile is seen by no one else (and replaced on commit).
+    """
+    current = _generation.current()
+    marker = transactions.pending_marker(_BATCH)
+    if current and marker is not None:
+        current = f"{current}:{marker}"
+    return current
 
 
 def invalidate_responses() -> None:
-    """Drop every stored response (see ``cms.response_cache_signals`` for when)."""
+    """Drop every stored response now. Writers call :func:`invalidate_on_commit` instead."""
     _generation.replace()
+
+
+class _Invalidation:
+    """The one generation bump of a transaction, run at most once."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def merge(self, later: _Invalidation) -> None:
+        """One bump covers them all."""
+
+    def flush(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        try:
+            invalidate_responses()
+        except Exception:  # noqa: BLE001 - a cache outage must never fail a publish
+            logger.warning("could not invalidate stored responses", exc_info=True)
+
+
+_BATCH = "cms.response_cache"
+
+
+def invalidate_on_commit() -> None:
+    """Replace the generation once when the current transaction commits (at once outside one).
+
+    Replacing it before commit would not help: a reader on another connection would
+    store the old rows under the new token. This connection uses a token of its own
+    meanwhile (:func:`generation`).
+    """
+    if transactions.pending_marker(_BATCH) is None:
+        try:
+            _generation.current()  # the base of this connection's own token (made once)
+        except Exception:  # noqa: BLE001 - a cache outage must never fail a publish
+            logger.warning("response cache unavailable", exc_info=True)
+    with transactions.batch(_BATCH, _Invalidation):
+        pass
+
+
+def invalidate_pending() -> None:
+    """Run the just-committed transaction's bump now, if it has not run yet.
+
+    The publishing pipeline calls this first after commit, so our caches are invalid
+    before the CDN is purged, whichever ``on_commit`` callback was registered first.
+    """
+    transactions.flush_now(_BATCH)
 
 
 def next_expiry() -> float | None:

@@ -15,10 +15,9 @@ from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Site
 
 from cms import health, visibility
+from cms.health import BEAT_TICK_CACHE_KEY
 from cms.models.site_settings import DEFAULT_BRAND_COLOUR, ReaderTrustSettings, darker
 from cms.search import MAX_WORD_LENGTH, MAX_WORDS, did_you_mean, parse_search
-
-BEAT_TICK_CACHE_KEY = "publishing:beat:last_tick"
 
 #: The colour is in the stylesheet's URL (``?v=``), so a changed colour is a new URL.
 THEME_CSS_MAX_AGE = 24 * 60 * 60

@@ -44,3 +44,18 @@ def webhook_health() -> dict:
     waiting = Delivery.objects.filter(state__in=open_states).count() - backlog
     dead = Delivery.objects.filter(state=Delivery.State.DEAD).count()
     return {"ok": backlog == 0, "backlog": backlog, "waiting": waiting, "dead": dead}
+
+
+@health.register("cdn_purge")
+def cdn_purge_health() -> dict:
+    """CDN purges still failing (their notifications wait), or given up on lately.
+
+    A purge that gave up sent its notifications while the CDN may still serve the old
+    copy: shown for a day so an operator sees it even after the CDN recovers.
+    """
+    from publishing.models import CdnPurge
+
+    retrying = CdnPurge.objects.filter(state=CdnPurge.State.RETRYING).count()
+    since = timezone.now() - dt.timedelta(days=1)
+    gave_up = CdnPurge.objects.filter(state=CdnPurge.State.GAVE_UP, finished_at__gte=since).count()
+    return {"ok": not retrying and not gave_up, "retrying": retrying, "gave_up": gave_up}

@@ -9,7 +9,8 @@ import time
 from celery import shared_task
 from django.core.cache import cache
 
-from cms.views import BEAT_TICK_CACHE_KEY
+from cms.health import BEAT_TICK_CACHE_KEY
+from publishing.pipeline.tasks import sweep_purges  # noqa: F401
 from publishing.scheduler.tasks import (  # noqa: F401
     expire_scheduled_object,
     publish_scheduled_revision,

@@ -208,13 +208,84 @@ class WebServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+        stop_process_group(self.process)
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+def stop_process_group(process: subprocess.Popen | None) -> None:
+    """SIGTERM a process started in its own session, and SIGKILL it if it lingers."""
+    if process and process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+VARNISHD = shutil.which("varnishd") or (
+    "/usr/sbin/varnishd" if os.path.exists("/usr/sbin/varnishd") else None
+)
+VCL = ROOT / "deploy" / "varnish" / "default.vcl"
+
+
+class Varnish:
+    """varnishd with the project's VCL, in front of ``backend_port``, on a free loopback port.
+
+    Its own ``-n`` working directory, no jail (``-j none``: works for root and non-root
+    alike), no management port, in the foreground of its own process group.
+    """
+
+    def __init__(self, backend_port: int, work_dir: Path) -> None:
+        self.backend_port = backend_port
+        self.work_dir = work_dir
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Varnish:
+        if VARNISHD is None:
+            skip_or_fail("varnishd is not installed (Debian package `varnish`)")
+        vcl = self.work_dir / "default.vcl"
+        vcl.write_text(
+            VCL.read_text()
+            .replace('.host = "web";', '.host = "127.0.0.1";')
+            .replace('.port = "8000";', f'.port = "{self.backend_port}";')
+        )
+        if not self.port:  # a restart keeps its address
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                self.port = sock.getsockname()[1]
+        self.log = open(self.work_dir / "varnishd.log", "a")  # noqa: SIM115 - closed in stop()
+        argv = [
+            VARNISHD, "-F", "-j", "none", "-T", "none",
+            "-n", str(self.work_dir / "n"),
+            "-a", f"127.0.0.1:{self.port}",
+            "-f", str(vcl),
+            "-s", "malloc,64m",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            argv, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        wait_until(self.answers, 30, interval=0.1, what="varnishd to answer")
+        return self
+
+    def answers(self) -> bool:
+        if self.process.poll() is not None:
+            log = (self.work_dir / "varnishd.log").read_text(errors="replace")
+            raise AssertionError(f"varnishd exited:\n{log[-3000:]}")
+        try:
+            requests.request("PURGE", f"{self.url}/", timeout=2)
+        except requests.RequestException:
+            return False
+        return True
+
+    def stop(self) -> None:
+        stop_process_group(self.process)
         if getattr(self, "log", None):
             self.log.close()
 

@@ -16,6 +16,7 @@ from wagtail.search import index
 
 from cms.blocks import ArticleStreamBlock
 from cms.serializers import AuthorSerializer, SafeURLField, TagNamesField
+from cms.syndication import Role, Syndication
 
 from .base import HealthReviewMixin, SitePageMixin, shown
 from .snippets import Author
@@ -32,6 +33,7 @@ class BlogIndexPage(SitePageMixin, Page):
     search_fields = Page.search_fields + [index.SearchField("intro")]
     parent_page_types = ["cms.NewsEventsPage", "cms.HomePage"]
     subpage_types = ["cms.BlogPostPage"]
+    syndication = Syndication("blog", Role.LISTING, "blog", _("Blog posts"))
     api_fields = [APIField("intro")]
     #: The query parameters ``get_context`` reads: the response cache keys on these only.
     cache_query_params = ("page", "tag", "author")
@@ -160,6 +162,7 @@ class BlogPostPage(SitePageMixin, HealthReviewMixin, Page):
     ]
     parent_page_types = ["cms.BlogIndexPage"]
     subpage_types: list[str] = []
+    syndication = Syndication("blog", Role.ITEM, "blog", _("Blog posts"), tag_and_author_feeds=True)
     api_fields = [
         APIField("date"),
         APIField("authors", serializer=AuthorSerializer(many=True, source="author_list")),

@@ -13,6 +13,7 @@ from wagtail.search import index
 
 from cms import visibility
 from cms.serializers import DocumentLinkSerializer, SafeURLField
+from cms.syndication import Role, Syndication
 
 from .base import SitePageMixin, shown
 
@@ -26,6 +27,7 @@ class EventIndexPage(SitePageMixin, Page):
     search_fields = Page.search_fields + [index.SearchField("intro")]
     parent_page_types = ["cms.NewsEventsPage", "cms.HomePage"]
     subpage_types = ["cms.EventResourcesPage"]
+    syndication = Syndication("events", Role.LISTING, "events", _("Seeds of Hope events"))
     api_fields = [APIField("intro")]
 
     class Meta:
@@ -76,6 +78,7 @@ class EventResourcesPage(SitePageMixin, Page):
     ]
     parent_page_types = ["cms.EventIndexPage"]
     subpage_types: list[str] = []
+    syndication = Syndication("events", Role.ITEM, "events", _("Seeds of Hope events"))
     api_fields = [
         APIField("year"),
         APIField("theme"),

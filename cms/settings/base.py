@@ -305,7 +305,36 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 10},
     },
     "webhooks-prune": {"task": "publishing.webhooks.tasks.prune_delivery_log", "schedule": 86400.0},
+    # Retries CDN purges that failed after a publish (their notifications wait for them).
+    "pipeline-purge-sweep": {
+        "task": "publishing.pipeline.tasks.sweep_purges",
+        "schedule": 2.0,
+        "options": {"expires": 5},
+    },
 }
+
+# --- Front-end cache / CDN purge (publishing/pipeline/) ------------------------------
+# Comma-separated HTTP endpoints that accept PURGE (Varnish, nginx...), e.g.
+# http://varnish:6081. Cloudflare and CloudFront are configured from their own variables.
+# Nothing set: no CDN, nothing to purge, notifications are not held.
+FRONTEND_CACHE_PURGE_URLS = env_list("FRONTEND_CACHE_PURGE_URLS")
+WAGTAILFRONTENDCACHE = {
+    f"http{index}": {"BACKEND": "publishing.pipeline.purge.HTTPPurgeBackend", "LOCATION": url}
+    for index, url in enumerate(FRONTEND_CACHE_PURGE_URLS)
+}
+if env("CLOUDFLARE_ZONE_ID"):
+    WAGTAILFRONTENDCACHE["cloudflare"] = {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudflareBackend",
+        "BEARER_TOKEN": env("CLOUDFLARE_BEARER_TOKEN"),
+        "ZONEID": env("CLOUDFLARE_ZONE_ID"),
+    }
+if env("CLOUDFRONT_DISTRIBUTION_ID"):
+    WAGTAILFRONTENDCACHE["cloudfront"] = {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudfrontBackend",
+        "DISTRIBUTION_ID": env("CLOUDFRONT_DISTRIBUTION_ID"),
+    }
+# Longest a webhook or WebSub ping waits for a failing purge before it goes out anyway.
+FRONTEND_CACHE_MAX_WAIT_SECONDS = int(env("FRONTEND_CACHE_MAX_WAIT_SECONDS", "300"))
 
 # --- Partner webhooks (publishing/webhooks/) -----------------------------------------
 # CIDRs partner URLs may resolve to besides public addresses (empty: public only).

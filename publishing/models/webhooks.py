@@ -12,6 +12,7 @@ import secrets
 import uuid
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -19,19 +20,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cms import syndication
+
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 
-# Content a partner can choose to receive; an empty choice means everything.
-CONTENT_TYPE_CHOICES = [
-    ("blog", _("Blog posts")),
-    ("events", _("Seeds of Hope events")),
-    ("pages", _("Other pages")),
-]
-# Which page models belong to each choice; anything else counts as "pages".
-CONTENT_TYPE_MODELS = {
-    "blog": {"cms.blogpostpage", "cms.blogindexpage"},
-    "events": {"cms.eventresourcespage", "cms.eventindexpage"},
-}
+
+def content_type_choices() -> list[tuple[str, str]]:
+    """Content a partner can choose to receive (an empty choice means everything).
+
+    Declared by the page classes themselves (``cms.syndication``), "other pages" last.
+    """
+    return syndication.partner_types()
 
 
 def generate_secret() -> str:
@@ -41,11 +40,11 @@ def generate_secret() -> str:
 
 def content_type_of(model_label: str) -> str:
     """The partner-facing content type ("blog", "events", "pages") of a page model."""
-    label = model_label.lower()
-    for key, labels in CONTENT_TYPE_MODELS.items():
-        if label in labels:
-            return key
-    return "pages"
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        model = None
+    return syndication.partner_type_of(model)
 
 
 class Partner(models.Model):
@@ -108,7 +107,7 @@ class Partner(models.Model):
                 check_url(self.endpoint_url)
             except UnsafeDestination as exc:
                 raise ValidationError({"endpoint_url": str(exc)}) from exc
-        unknown = set(self.content_types or []) - {key for key, _label in CONTENT_TYPE_CHOICES}
+        unknown = set(self.content_types or []) - {key for key, _label in content_type_choices()}
         if unknown:
             raise ValidationError(
                 {"content_types": _("Unknown content types: %s") % ", ".join(sorted(unknown))}

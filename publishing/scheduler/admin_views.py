@@ -41,7 +41,7 @@ from publishing.scheduler.releases import (
     schedule_release,
     undo_release,
 )
-from publishing.scheduler.views import site_time, site_zone
+from publishing.scheduler.rows import site_time, site_zone
 
 
 class AdminPage(WagtailAdminTemplateMixin, TemplateView):

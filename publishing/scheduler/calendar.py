@@ -27,7 +27,7 @@ from wagtail.admin.admin_url_finder import AdminURLFinder
 from wagtail.models import Page, Revision
 
 from publishing.models import Release
-from publishing.scheduler.views import scheduled_rows, site_time, site_zone
+from publishing.scheduler.rows import scheduled_rows, site_time, site_zone
 
 KINDS = {
     "go_live": _("Go live"),

@@ -54,7 +54,7 @@ from wagtail.log_actions import registry as log_registry
 from wagtail.models import DraftStateMixin, Page, Revision
 from wagtail.permissions import policy_registry
 
-from cms.views import BEAT_TICK_CACHE_KEY
+from cms.health import BEAT_TICK_CACHE_KEY
 from publishing.models import ScheduleIssue
 
 logger = logging.getLogger(__name__)

@@ -13,16 +13,10 @@ import requests
 from celery import shared_task
 from django.conf import settings
 from django.db.models import Q
-from taggit.models import Tag
 from wagtail.models import Page, PageLogEntry, Site
 
-from cms.models import (
-    BlogIndexPage,
-    BlogPostAuthor,
-    BlogPostPage,
-    EventIndexPage,
-    EventResourcesPage,
-)
+from cms.models import BlogPostAuthor
+from cms.syndication import Role, syndicated_models, syndication_of
 
 from .feeds import FORMATS, FeedKey
 
@@ -48,42 +42,41 @@ def topic_urls(keys: set[FeedKey]) -> list[str]:
 
 
 def feed_keys_for_page(page: Page) -> set[FeedKey]:
-    """Feeds whose content ``page`` appears in (or shapes, for an index or ancestor)."""
+    """Feeds whose content ``page`` appears in (or shapes, for a listing or ancestor)."""
     page = page.specific
-    if isinstance(page, BlogPostPage):
-        keys = {FeedKey("blog")}
+    facts = syndication_of(page)
+    if facts is None or facts.role is not Role.ITEM:
+        return feed_keys_for_subtree(page)
+    keys = {FeedKey(facts.feed)}
+    if facts.tag_and_author_feeds:
         keys |= {FeedKey("tag", tag.slug) for tag in page.tags.all()}
         keys |= {FeedKey("author", author.slug) for author in page.author_list}
-        return keys
-    if isinstance(page, EventResourcesPage):
-        return {FeedKey("events")}
-    return feed_keys_for_subtree(page)
+    return keys
 
 
 def feed_keys_for_subtree(page: Page) -> set[FeedKey]:
     """Every feed that draws on ``page`` or its descendants, live or not."""
     keys: set[FeedKey] = set()
     subtree = Q(path__startswith=page.path)
-    posts = BlogPostPage.objects.filter(subtree)
-    if posts.exists() or BlogIndexPage.objects.filter(subtree).exists():
-        keys.add(FeedKey("blog"))
-        keys |= {
-            FeedKey("tag", slug)
-            for slug in Tag.objects.filter(cms_blogposttag_items__content_object__in=posts)
-            .values_list("slug", flat=True)
-            .distinct()
-        }
-        keys |= {
-            FeedKey("author", slug)
-            for slug in BlogPostAuthor.objects.filter(page__in=posts)
-            .values_list("author__slug", flat=True)
-            .distinct()
-        }
-    if EventResourcesPage.objects.filter(subtree).exists() or (
-        EventIndexPage.objects.filter(subtree).exists()
-    ):
-        keys.add(FeedKey("events"))
+    for model in syndicated_models():
+        facts = syndication_of(model)
+        pages = model.objects.filter(subtree)
+        if FeedKey(facts.feed) not in keys and pages.exists():
+            keys.add(FeedKey(facts.feed))
+        if facts.role is Role.ITEM and facts.tag_and_author_feeds:
+            keys |= {FeedKey("tag", slug) for slug in _tag_slugs(model, pages)}
+            keys |= {FeedKey("author", slug) for slug in _author_slugs(pages)}
     return keys
+
+
+def _tag_slugs(model: type[Page], pages) -> set[str]:
+    tagged = model.tags.through.objects.filter(content_object__in=pages)
+    return set(tagged.values_list("tag__slug", flat=True).distinct())
+
+
+def _author_slugs(pages) -> set[str]:
+    credited = BlogPostAuthor.objects.filter(page__in=pages)
+    return set(credited.values_list("author__slug", flat=True).distinct())
 
 
 def previously_published_keys(page: Page, revision_id: int | None) -> set[FeedKey]:
@@ -99,7 +92,8 @@ def previously_published_keys(page: Page, revision_id: int | None) -> set[FeedKe
     if entry is None:
         return set()
     previous = entry.revision.as_object()
-    if not isinstance(previous, BlogPostPage):
+    facts = syndication_of(previous)
+    if facts is None or not facts.tag_and_author_feeds:
         return set()
     keys = {FeedKey("tag", tag.slug) for tag in previous.tags.all() if tag.slug}
     keys |= {

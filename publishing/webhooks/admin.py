@@ -30,7 +30,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from publishing.models import Delivery, Partner
-from publishing.models.webhooks import CONTENT_TYPE_CHOICES
+from publishing.models.webhooks import content_type_choices
 from publishing.webhooks.delivery import redeliver
 from publishing.webhooks.events import enqueue
 
@@ -102,7 +102,7 @@ class WebhookAdminPage(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templa
 class PartnerForm(WagtailAdminModelForm):
     content_types = forms.MultipleChoiceField(
         label=_("Content types"),
-        choices=CONTENT_TYPE_CHOICES,
+        choices=content_type_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Which content the partner receives; none selected means all."),

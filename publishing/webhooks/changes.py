@@ -16,10 +16,11 @@ every later stamp is above it: cursors are over ``seq``, only stamped rows are s
 and ``seq`` is dense (1, 2, 3, ... with no holes). Pruning records the last ``seq`` it
 dropped (``ChangesHorizon``): a cursor before it answers 410.
 
-``stamp()`` runs after each publishing transaction commits (``transaction.on_commit``),
-and before every read for rows that committed a moment ago but whose process died before
-its hook ran (``CHANGES_FEED_STAMP_GRACE_SECONDS``: until then a row is the committing
-process's to stamp, after the caches it invalidates first).
+``stamp()`` runs in the publish pipeline's notify step (``publishing.pipeline.steps``),
+after our caches are invalidated and the CDN is purged, and before every read for rows
+that committed a while ago but whose process died before that step
+(``CHANGES_FEED_STAMP_GRACE_SECONDS``: until then a row is the committing process's to
+stamp). While any row waits for its ``seq``, answers are not stored (``in_flight``).
 """
 
 from __future__ import annotations
@@ -69,11 +70,19 @@ def tags_column(tags: list[str]) -> str:
     return column if len(column) <= 1000 else column[:999].rsplit("|", 1)[0] + "|"
 
 
+def in_flight() -> bool:
+    """Whether committed events wait for their ``seq`` (a change between its commit and
+    the pipeline's notify step). An answer read meanwhile may lack them: not stored."""
+    return WebhookEvent.objects.filter(seq__isnull=True).exists()
+
+
 def stamp(settled_before: datetime | None = None) -> int:
     """Give committed, unstamped events their ``seq`` in commit order; how many were stamped.
 
-    ``settled_before``: only rows written before this instant (a reader's fallback);
-    None, every committed row (the after-commit hook).
+    ``settled_before``: only rows written before this instant (a reader's fallback, for
+    a process that died before its notify step; stored answers are then invalidated).
+    None: every committed row (the pipeline's notify step, which invalidated our caches
+    first, while no answer read with these rows unstamped could be stored).
     """
     unstamped = WebhookEvent.objects.filter(seq__isnull=True)
     if settled_before is not None:
@@ -91,6 +100,8 @@ def stamp(settled_before: datetime | None = None) -> int:
         top = WebhookEvent.objects.aggregate(top=Max("seq"))["top"] or 0
         events = [WebhookEvent(id=pk, seq=top + n) for n, pk in enumerate(ids, start=1)]
         WebhookEvent.objects.bulk_update(events, ["seq"], batch_size=500)
+    if settled_before is None:
+        return len(ids)
     # An answer stored before these rows had a seq must not be served any more.
     try:
         invalidate_responses()

@@ -1,14 +1,16 @@
 """Turning page changes into webhook events and outbox rows.
 
-Called from the signal handlers inside the publishing transaction, so the outbox rows
-commit (or roll back) with the publish itself. Sending is only *hinted* to Celery after
-commit; the sweeper finds anything whose hint was lost.
+Called by the publish pipeline (``publishing.pipeline.signal_handlers``) inside the
+publishing transaction, so the outbox rows commit (or roll back) with the publish
+itself. The rows are written due at ``not_before``: the pipeline releases and hints them
+once the CDN is purged (``publishing.pipeline.steps.notify``); the sweeper finds
+anything whose hint was lost.
 """
 
 from __future__ import annotations
 
 import logging
-from functools import partial
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,7 +34,7 @@ def _lock_state(page_id: int) -> WebhookPageState:
     return WebhookPageState.objects.select_for_update().get(page_id=page_id)
 
 
-def page_went_live(page: Page) -> WebhookEvent | None:
+def page_went_live(page: Page, not_before: datetime | None = None) -> WebhookEvent | None:
     """A publish: ``page.published`` if partners did not know it live, else ``page.updated``."""
     page = page.specific
     if not visibility.is_public(page):
@@ -52,10 +54,10 @@ def page_went_live(page: Page) -> WebhookEvent | None:
             )
         kind = WebhookEvent.Type.UPDATED if was_live else WebhookEvent.Type.PUBLISHED
         data = page_content(page).as_dict()
-        return _record(page, state, kind, data, announced_live=True)
+        return _record(page, state, kind, data, announced_live=True, not_before=not_before)
 
 
-def page_went_away(page: Page) -> WebhookEvent | None:
+def page_went_away(page: Page, not_before: datetime | None = None) -> WebhookEvent | None:
     """An unpublish, expiry or new view restriction: ``page.unpublished``, once."""
     page = page.specific
     with transaction.atomic():
@@ -70,23 +72,32 @@ def page_went_away(page: Page) -> WebhookEvent | None:
             "title": page.title,
             "url": page.full_url or "",
         }
-        return _record(page, state, WebhookEvent.Type.UNPUBLISHED, data, announced_live=False)
+        return _record(
+            page,
+            state,
+            WebhookEvent.Type.UNPUBLISHED,
+            data,
+            announced_live=False,
+            not_before=not_before,
+        )
+
+
+def may_be_known(page: Page) -> bool:
+    """Whether anyone outside may know the page: announced once, or live now."""
+    return page.live or WebhookPageState.objects.filter(page_id=page.pk).exists()
 
 
 def page_deleted(page: Page) -> WebhookEvent | None:
     """[changes feed] A page deleted: ``page.deleted``, when partners may have known it.
 
     Called before the rows go (``pre_delete``), inside the delete's transaction, so the
-    tombstone commits or rolls back with the delete itself.
+    tombstone commits or rolls back with the delete itself. Partners are pushed
+    ``page.unpublished`` (as webhooks always have been: the pipeline calls
+    :func:`page_went_away` first); ``page.deleted`` is in the changes feed only.
     """
     page = page.specific
-    existed = WebhookPageState.objects.filter(page_id=page.pk).exists()
-    if not existed and not page.live:
-        return None  # never announced, never live: nobody outside knew it
-    # Pushed as ``page.unpublished``, as webhooks always have been (whichever of this
-    # and Wagtail's own unpublish-before-delete runs first); ``page.deleted`` follows in
-    # the feed only.
-    page_went_away(page)
+    if not may_be_known(page):
+        return None
     with transaction.atomic():
         state = _lock_state(page.pk)
         data = {
@@ -96,7 +107,13 @@ def page_deleted(page: Page) -> WebhookEvent | None:
             "url": page.full_url or "",
         }
         return _record(
-            page, state, WebhookEvent.Type.DELETED, data, announced_live=False, push=False
+            page,
+            state,
+            WebhookEvent.Type.DELETED,
+            data,
+            announced_live=False,
+            not_before=None,
+            push=False,
         )
 
 
@@ -106,6 +123,7 @@ def _record(
     kind: str,
     data: dict,
     announced_live: bool,
+    not_before: datetime | None,
     push: bool = True,
 ) -> WebhookEvent | None:
     state.version += 1
@@ -116,8 +134,8 @@ def _record(
     partners = partners if push else []  # [changes feed] a feed-only event
     now = timezone.now()
     # [changes feed] The event is the history the changes feed serves: written for
-    # every change, whether or not a partner is subscribed; its seq is stamped after
-    # commit, in commit order.
+    # every change, whether or not a partner is subscribed; its seq is stamped in commit
+    # order by the pipeline's notify step, after the CDN purge (publishing.pipeline.steps).
     event = WebhookEvent.objects.create(
         type=kind,
         page_id=page.pk,
@@ -129,7 +147,6 @@ def _record(
         page_url=(data.get("url") or "")[:500],
         page_tags=changes.tags_column(tags),
     )
-    transaction.on_commit(changes.stamp, robust=True)
     if not partners:
         return None
     deliveries = Delivery.objects.bulk_create(
@@ -138,17 +155,18 @@ def _record(
             partner=partner,
             # [changes feed] the event's id: a push and a feed item of one change match.
             webhook_id=event.webhook_id,
-            next_attempt_at=now,
+            next_attempt_at=not_before or now,
             created_at=now,
         )
         for partner in partners
     )
-    ids = [delivery.pk for delivery in deliveries]
-    if None in ids:  # a backend that cannot return ids from a bulk insert
-        ids = list(event.deliveries.values_list("pk", flat=True))
-    transaction.on_commit(partial(enqueue, ids))
-    logger.info("Webhook %s for page %s to %d partner(s)", kind, page.pk, len(ids))
+    logger.info("Webhook %s for page %s to %d partner(s)", kind, page.pk, len(deliveries))
     return event
+
+
+def delivery_ids(event: WebhookEvent) -> list[int]:
+    """The outbox rows of ``event`` (a bulk insert does not return ids on every backend)."""
+    return list(event.deliveries.values_list("pk", flat=True))
 
 
 def enqueue(delivery_ids: list[int]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
@@ -22,6 +23,7 @@ def changes_view(request: HttpRequest) -> JsonResponse:
     """One page of changes; shared and revalidated by ETag like the pages API."""
     try:
         query = changes.parse(request.GET)
+        in_flight = changes.in_flight()  # before reading: see changes.stamp
         body = changes.read(query)
     except changes.BadRequest as exc:
         return _error(400, str(exc))
@@ -31,5 +33,11 @@ def changes_view(request: HttpRequest) -> JsonResponse:
             "without since: the snapshot lists every public page, then resume from its next."
         ) % {"days": settings.CHANGES_FEED_RETENTION_DAYS}
         return _error(410, message)
+    response = JsonResponse(body)
+    if in_flight:
+        # A change is between its commit and its CDN purge: this answer is not kept by
+        # us or by a cache in front, so none outlives the change's notify step.
+        patch_cache_control(response, private=True, no_cache=True)
+        return response
     # Every item passed the one visibility rule: the same answer for every caller.
-    return mark_public(JsonResponse(body), query_params=QUERY_PARAMS)
+    return mark_public(response, query_params=QUERY_PARAMS)

@@ -10,6 +10,7 @@ import json
 import socket
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -39,6 +40,9 @@ class Receiver:
     secret: str | None = None
     default: tuple = (200, {}, b"thanks")
     received: list[Received] = field(default_factory=list)
+    #: Called with each request as it arrives, before it is answered (a partner acting
+    #: on the notification at once).
+    on_receive: Callable[[Received], None] | None = None
 
     def __post_init__(self) -> None:
         self.answers: deque = deque()
@@ -53,7 +57,9 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                receiver._record(self.path, dict(self.headers.items()), body)
+                item = receiver._record(self.path, dict(self.headers.items()), body)
+                if receiver.on_receive is not None:
+                    receiver.on_receive(item)
                 with receiver.lock:
                     answer = receiver.answers.popleft() if receiver.answers else receiver.default
                 if answer == HANG:
@@ -90,7 +96,7 @@ class Receiver:
         with self.lock:
             self.answers.extend(answers)
 
-    def _record(self, path: str, headers: dict[str, str], body: bytes) -> None:
+    def _record(self, path: str, headers: dict[str, str], body: bytes) -> Received:
         item = Received(path=path, headers={k.lower(): v for k, v in headers.items()}, body=body)
         if self.secret:
             try:
@@ -99,6 +105,7 @@ class Receiver:
                 item.verify_error = str(exc)
         with self.lock:
             self.received.append(item)
+        return item
 
 
 def free_port() -> int:

@@ -251,3 +251,19 @@ def test_a_published_item_of_a_page_no_longer_public_is_not_shown(seed, client, 
     # Past expire_at, before the scheduler ran: not public, by the one rule.
     Page.objects.filter(pk=post.pk).update(expire_at=timezone.now() - timedelta(seconds=1))
     assert feed(client, since=cursor)["items"] == []
+
+
+def test_an_answer_read_while_a_change_awaits_its_notify_step_is_not_kept(seed, pan, client):
+    """Between a change's commit and its notify step (after the CDN purge) its event has
+    no ``seq``: an answer read then lacks it, so neither we nor a CDN may keep it."""
+    # No after-commit hooks run in this test's transaction: the event stays unnumbered.
+    post = make_post(seed["blog"], "In flight", dt.date(2026, 11, 1), pan)
+    assert changes.in_flight()
+    waiting = client.get(URL)
+    assert waiting.status_code == 200
+    assert "private" in waiting["Cache-Control"]
+    assert "X-Cache" not in waiting
+    changes.stamp()  # the notify step
+    first, second = client.get(URL), client.get(URL)
+    assert (first.get("X-Cache"), second.get("X-Cache")) == ("miss", "hit")
+    assert post.pk in {item["page"]["id"] for item in second.json()["items"]}

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from publishing.models import Delivery, Partner
-from publishing.models.webhooks import CONTENT_TYPE_CHOICES
+from publishing.models.webhooks import content_type_choices
 from publishing.webhooks.delivery import redeliver
 from publishing.webhooks.events import enqueue
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         add = sub.add_parser("add", help="Add a partner; prints its id and secret (once).")
         add.add_argument("name")
         add.add_argument("url")
-        types = ",".join(key for key, _label in CONTENT_TYPE_CHOICES)
+        types = ",".join(key for key, _label in content_type_choices())
         add.add_argument("--types", default="", help=f"Comma-separated: {types} (default all).")
         add.add_argument("--tags", default="", help="Comma-separated tags (default any).")
         add.add_argument("--email", default="", help="Contact email.")

@@ -1,0 +1,114 @@
+"""What one transaction changed, collected while it runs and acted on once it commits.
+
+:func:`collecting` hands the signal handlers the transaction's :class:`Change`; when
+the transaction commits, :meth:`Change.flush` runs ``after_commit`` (the three steps of
+:mod:`publishing.pipeline.steps`), once. A rolled-back transaction runs nothing: its
+outbox rows are gone with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from urllib.parse import urlsplit
+
+from wagtail.models import Page
+
+from cms import transactions
+from cms.response_cache import invalidate_on_commit
+from publishing.syndication.feeds import FeedKey
+
+_BATCH = "publishing.pipeline"
+
+
+@dataclass
+class Change:
+    """Everything a transaction changed that someone outside must learn about."""
+
+    #: What runs once the transaction commits (``steps.run``).
+    after_commit: Callable[[Change], None]
+
+    #: Absolute URLs whose cached copies (CDN) are stale now.
+    urls: set[str] = field(default_factory=set)
+    #: Feeds whose content changed: their cache goes, their WebSub topics are pinged.
+    feed_keys: set[FeedKey] = field(default_factory=set)
+    #: Every cached feed is stale (a site's hostname, a privacy change without a page).
+    all_feeds: bool = False
+    #: Webhook outbox rows written in this transaction, held until the CDN is purged.
+    delivery_ids: list[int] = field(default_factory=list)
+
+    def add_page(self, page: Page, old_url_path: str | None = None) -> None:
+        """The page's own URLs, its ancestors' (listings, breadcrumbs) and its API answers."""
+        for each in page.get_ancestors(inclusive=True).filter(depth__gt=1):
+            self.urls.update(page_urls(each))
+        if old_url_path is not None:
+            self.urls.update(moved_urls(page, old_url_path))
+
+    def add_feeds(self, keys: set[FeedKey]) -> None:
+        self.feed_keys |= keys
+
+    def __bool__(self) -> bool:
+        return bool(self.urls or self.feed_keys or self.all_feeds or self.delivery_ids)
+
+    def merge(self, later: Change) -> None:
+        """Fold a later part of the same transaction into this one."""
+        self.urls |= later.urls
+        self.feed_keys |= later.feed_keys
+        self.all_feeds = self.all_feeds or later.all_feeds
+        self.delivery_ids += later.delivery_ids
+
+    def flush(self) -> None:
+        self.after_commit(self)
+
+
+def page_urls(page: Page) -> set[str]:
+    """Where a CDN may hold ``page``: its routable URLs and its API v2/v3 detail answers."""
+    full_url = page.full_url
+    if not full_url:
+        return set()
+    urls = {full_url + path.lstrip("/") for path in _cached_paths(page)}
+    root = _root(full_url)
+    urls |= {
+        f"{root}/api/v2/pages/{page.pk}/",
+        f"{root}/api/v3/pages/{page.pk}/",
+        f"{root}/api/v2/pages/",
+        f"{root}/api/v3/pages/",
+        f"{root}/api/changes/",
+        f"{root}/sitemap.xml",
+    }
+    return urls
+
+
+def moved_urls(page: Page, old_url_path: str) -> set[str]:
+    """A moved page's former address (the site root's part of ``url_path`` is not in URLs)."""
+    full_url = page.full_url
+    if not full_url:
+        return set()
+    path = urlsplit(full_url).path
+    prefix = len(page.url_path) - len(path)
+    if prefix < 0 or not page.url_path.endswith(path):
+        return set()
+    return {_root(full_url) + old_url_path[prefix:]}
+
+
+def _cached_paths(page: Page) -> list[str]:
+    return list(page.specific_deferred.get_cached_paths() or ["/"])
+
+
+def _root(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@contextmanager
+def collecting(after_commit: Callable[[Change], None]) -> Iterator[Change]:
+    """The current transaction's :class:`Change` (flushed on commit, or at once outside one).
+
+    Also tells the response cache that this transaction changes public content, so its
+    own connection stops reading it until the commit.
+    """
+    invalidate_on_commit()
+    with transactions.batch(_BATCH, partial(Change, after_commit)) as change:
+        yield change

@@ -1,0 +1,184 @@
+"""The one place a content change enters the publish pipeline.
+
+Every receiver below runs inside the transaction that makes the change. It adds what
+changed to that transaction's :class:`~publishing.pipeline.change.Change` (affected URLs,
+feeds) and writes the webhook outbox rows, held until the CDN is purged. When the
+transaction commits, :func:`publishing.pipeline.steps.run` does, in order and once:
+our own caches, the CDN purge, then WebSub pings and webhook sends.
+
+Follow a publish: Wagtail's ``Revision.publish()`` (admin, API or the scheduler's
+``publishing.scheduler.engine``) sends ``page_published`` → :func:`on_page_published`
+→ ``steps.run`` after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_delete
+from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from cms import visibility
+from cms.models import Author
+from publishing.pipeline import steps
+from publishing.pipeline.change import Change, collecting
+from publishing.syndication.feeds import FeedKey
+from publishing.syndication.websub import (
+    feed_keys_for_page,
+    feed_keys_for_subtree,
+    previously_published_keys,
+)
+from publishing.webhooks import events
+
+UID = "publishing.pipeline"
+
+
+@contextmanager
+def change() -> Iterator[Change]:
+    with collecting(steps.run) as current:
+        yield current
+
+
+def went_live(current: Change, page: Page) -> None:
+    """Outbox rows for partners: ``page.published`` or ``page.updated``."""
+    event = events.page_went_live(page, not_before=steps.hold_until())
+    if event is not None:
+        current.delivery_ids += events.delivery_ids(event)
+
+
+def went_away(current: Change, page: Page) -> None:
+    """Outbox rows for partners: ``page.unpublished``."""
+    event = events.page_went_away(page, not_before=steps.hold_until())
+    if event is not None:
+        current.delivery_ids += events.delivery_ids(event)
+
+
+def on_page_published(sender, instance: Page, revision=None, alias: bool = False, **kwargs) -> None:
+    with change() as current:
+        current.add_page(instance)
+        if not visibility.is_public(instance):
+            # Wagtail sends this when a first publish is only scheduled, and for private
+            # pages: no feed or partner may hear of it (a ping would name its topics).
+            return
+        current.add_feeds(feed_keys_for_page(instance))
+        current.add_feeds(previously_published_keys(instance, getattr(revision, "pk", None)))
+        if not alias:  # an alias repeats its original at another URL; partners get the original
+            went_live(current, instance)
+
+
+def on_page_unpublished(sender, instance: Page, **kwargs) -> None:
+    with change() as current:
+        current.add_page(instance)
+        if not visibility.is_restricted(instance):  # a private page was in no feed
+            current.add_feeds(feed_keys_for_page(instance))
+        went_away(current, instance)
+
+
+def on_page_moved(
+    sender, instance: Page, url_path_before: str, url_path_after: str, **kwargs
+) -> None:
+    """A move changes URLs, and may carry pages into or out of a private section."""
+    with change() as current:
+        current.add_page(instance, old_url_path=url_path_before)
+        current.add_feeds(feed_keys_for_subtree(instance))
+        if url_path_before == url_path_after:
+            return
+        for page in instance.get_descendants(inclusive=True).live().specific():
+            current.add_page(page)
+            if visibility.is_public(page):
+                went_live(current, page)
+            else:
+                went_away(current, page)
+
+
+def on_page_saved(sender, instance, update_fields=None, **kwargs) -> None:
+    """A page row saved outright (not a draft: Wagtail saves those with ``update_fields``)."""
+    if not isinstance(instance, Page) or update_fields is not None:
+        return
+    with change() as current:
+        if instance.live:
+            current.add_page(instance)
+
+
+def on_page_deleted(sender, instance, **kwargs) -> None:
+    """Before the rows go: the URLs and feeds the page was in can still be read."""
+    if not isinstance(instance, Page):
+        return
+    with change() as current:
+        current.add_page(instance)
+        if visibility.is_public(instance):
+            current.add_feeds(feed_keys_for_page(instance))
+        # The base row's signal only: a specific page's row goes with it, told once.
+        if type(instance) is Page and events.may_be_known(instance):
+            went_away(current, instance)  # pushed: partners drop it (once, if not already)
+            events.page_deleted(instance)  # the changes feed's tombstone
+
+
+def on_restriction_saved(
+    sender, instance: PageViewRestriction, created: bool = False, **kwargs
+) -> None:
+    """A page made private: it leaves every feed, and partners must drop it and its subtree."""
+    with change() as current:
+        current.all_feeds = True
+        page = Page.objects.filter(pk=instance.page_id).first()
+        if page is None:
+            return
+        current.add_feeds(feed_keys_for_subtree(page))
+        for each in page.get_descendants(inclusive=True).live().specific():
+            current.add_page(each)
+            if created:
+                went_away(current, each)
+
+
+def on_restriction_deleted(sender, instance: PageViewRestriction, **kwargs) -> None:
+    """A restriction lifted: pages now public are announced again, decided after commit.
+
+    Not here: a restriction is also deleted when its page is being deleted, and a page
+    on its way out must never be announced as published.
+    """
+    with change() as current:
+        current.all_feeds = True
+    transaction.on_commit(partial(republish_if_public, instance.page_id))
+
+
+def republish_if_public(page_id: int) -> None:
+    root = Page.objects.filter(pk=page_id).first()
+    if root is None:
+        return  # the page was deleted along with its restriction
+    with transaction.atomic(), change() as current:
+        current.add_feeds(feed_keys_for_subtree(root))
+        for page in root.get_descendants(inclusive=True).live().specific():
+            current.add_page(page)
+            went_live(current, page)
+
+
+def on_author_changed(sender, instance: Author, **kwargs) -> None:
+    with change() as current:
+        current.add_feeds({FeedKey("blog"), FeedKey("author", instance.slug)})
+
+
+def on_site_changed(sender, instance: Site, **kwargs) -> None:
+    """Every absolute URL in every feed and answer depends on the site's hostname."""
+    with change() as current:
+        current.all_feeds = True
+
+
+def register_signal_handlers() -> None:
+    page_published.connect(on_page_published, dispatch_uid=f"{UID}.published")
+    page_unpublished.connect(on_page_unpublished, dispatch_uid=f"{UID}.unpublished")
+    post_page_move.connect(on_page_moved, dispatch_uid=f"{UID}.moved")
+    post_save.connect(on_page_saved, dispatch_uid=f"{UID}.saved")
+    pre_delete.connect(on_page_deleted, dispatch_uid=f"{UID}.deleted")
+    post_save.connect(
+        on_restriction_saved, sender=PageViewRestriction, dispatch_uid=f"{UID}.private"
+    )
+    post_delete.connect(
+        on_restriction_deleted, sender=PageViewRestriction, dispatch_uid=f"{UID}.public"
+    )
+    for signal, name in ((post_save, "saved"), (post_delete, "deleted")):
+        signal.connect(on_author_changed, sender=Author, dispatch_uid=f"{UID}.author_{name}")
+        signal.connect(on_site_changed, sender=Site, dispatch_uid=f"{UID}.site_{name}")
