@@ -14,7 +14,7 @@ from wagtail.search import index
 from cms import visibility
 from cms.serializers import DocumentLinkSerializer, SafeURLField
 
-from .base import SitePageMixin, shown
+from .base import HealthReviewMixin, SitePageMixin, shown
 
 
 class EventIndexPage(SitePageMixin, Page):
@@ -40,7 +40,7 @@ class EventIndexPage(SitePageMixin, Page):
         return context
 
 
-class EventResourcesPage(SitePageMixin, Page):
+class EventResourcesPage(SitePageMixin, HealthReviewMixin, Page):
     """One year's event: its theme, and the session and resource links readers come for."""
 
     year = models.PositiveSmallIntegerField(
@@ -65,6 +65,7 @@ class EventResourcesPage(SitePageMixin, Page):
         FieldPanel("intro"),
         InlinePanel("sessions", label=_("Educational session"), heading=_("Sessions")),
         InlinePanel("resources", label=_("Resource"), heading=_("Resources")),
+        *HealthReviewMixin.review_panels,
     ]
     search_fields = Page.search_fields + [
         index.SearchField("theme"),
@@ -85,6 +86,7 @@ class EventResourcesPage(SitePageMixin, Page):
         APIField("intro"),
         APIField("sessions"),
         APIField("resources"),
+        *HealthReviewMixin.review_api_fields,
     ]
 
     api_prefetch_related = ("sessions__document", "resources__document")

@@ -274,7 +274,20 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 10},
     },
     "webhooks-prune": {"task": "publishing.webhooks.tasks.prune_delivery_log", "schedule": 86400.0},
+    # Clinical reviews whose "next review due" arrived: banner, webhook, optional unpublish.
+    "review-lapse-sweep": {
+        "task": "publishing.governance.tasks.review_lapse_sweep",
+        "schedule": 5.0,
+        "options": {"expires": 10},
+    },
 }
+
+# --- Clinical governance (publishing/governance/) ------------------------------------
+# A finished workflow publishes the revision its Clinical review approved (Wagtail's
+# default publishes the latest revision, which may be an edit made after the review).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "publishing.governance.workflow.publish_approved_revision"
+# The publish gate (cms/publish_gate.py). Only tests switch it off (tests/conftest.py).
+PUBLISH_GATE_ENFORCED = True
 
 # --- Partner webhooks (publishing/webhooks/) -----------------------------------------
 # CIDRs partner URLs may resolve to besides public addresses (empty: public only).

@@ -1,5 +1,6 @@
 """Publishing models, one module per area (scheduling, feeds, webhooks)."""
 
+from .governance import ClinicalGovernanceSettings, ClinicalReviewTask  # noqa: F401
 from .scheduling import ScheduleIssue  # noqa: F401
 from .webhooks import (  # noqa: F401
     Delivery,

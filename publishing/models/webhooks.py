@@ -168,6 +168,7 @@ class WebhookEvent(models.Model):
         PUBLISHED = "page.published", _("page published")
         UPDATED = "page.updated", _("page updated")
         UNPUBLISHED = "page.unpublished", _("page unpublished")
+        REVIEW_LAPSED = "page.review_lapsed", _("page clinical review lapsed")
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     type = models.CharField(_("event"), max_length=32, choices=Type.choices)

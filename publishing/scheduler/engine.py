@@ -49,7 +49,9 @@ from wagtail.log_actions import registry as log_registry
 from wagtail.models import DraftStateMixin, Page, Revision
 from wagtail.permissions import policy_registry
 
+from cms import publish_gate
 from cms.views import BEAT_TICK_CACHE_KEY
+from publishing.governance.gate import refusal as governance_refusal
 from publishing.models import ScheduleIssue
 
 logger = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class Outcome(enum.StrEnum):
     BUSY = "busy"  # another process holds the row; it will finish or roll back
     DEFERRED = "deferred"  # expiry waits for a due scheduled revision of the same object
     SKIPPED = "skipped"
+    HELD = "held"  # clinical governance: no valid clinical review; kept scheduled
     FAILED = "failed"
 
 
@@ -142,6 +145,14 @@ def _publish_problem(revision: Revision, obj: models.Model, now: dt.datetime) ->
                 "user": user.get_username()
             }
     return None
+
+
+def _governance_hold(revision: Revision, obj: models.Model, now: dt.datetime) -> str | None:
+    """Clinical governance: why this revision is held at go-live (no approved clinical
+    review of it, or the review lapsed), or None. Held, not dropped."""
+    if not publish_gate.enforced():
+        return None
+    return governance_refusal(revision, obj.specific if isinstance(obj, Page) else obj, now)
 
 
 # --- issues (visible skips and failures) ------------------------------------------------
@@ -248,7 +259,12 @@ def publish_due_revision(revision_id: int, now: dt.datetime | None = None) -> Ou
             if revision is None:
                 return Outcome.NOTHING  # published, cancelled or rescheduled meanwhile
             problem = _publish_problem(revision, obj, now)
-            if problem:
+            # --- clinical governance: hold (keep the schedule) instead of cancelling ----
+            held = None if problem else _governance_hold(revision, obj, now)
+            if held:
+                pass  # an approval of this revision resolves the issue; the sweep re-arms it
+            # --- end clinical governance ------------------------------------------------
+            elif problem:
                 # Final: cancel the schedule (Wagtail logs "wagtail.schedule.cancel").
                 revision.approved_go_live_at = None
                 revision.save(update_fields=["approved_go_live_at"])
@@ -266,6 +282,10 @@ def publish_due_revision(revision_id: int, now: dt.datetime | None = None) -> Ou
             "publish", reason=f"{exc.__class__.__name__}: {exc}", final=False, **issue_key
         )
         return Outcome.FAILED
+    if held:  # clinical governance: visible in the Scheduled report and on the dashboard
+        logger.warning("scheduled publish of revision %s held: %s", revision_id, held)
+        _record_issue("publish", reason=held, final=True, **issue_key)
+        return Outcome.HELD
     if problem:
         logger.warning("scheduled publish of revision %s skipped: %s", revision_id, problem)
         _record_issue("publish", reason=problem, final=True, **issue_key)

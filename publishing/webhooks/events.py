@@ -73,6 +73,20 @@ def page_went_away(page: Page) -> WebhookEvent | None:
         return _record(page, state, WebhookEvent.Type.UNPUBLISHED, data, announced_live=False)
 
 
+def page_review_lapsed(page: Page) -> WebhookEvent | None:
+    """A live page's clinical review lapsed: ``page.review_lapsed`` with its content (which
+    now says it is being reviewed). Nothing for a page partners were never told about."""
+    page = page.specific
+    if not visibility.is_public(page):
+        return None
+    with transaction.atomic():
+        state = _lock_state(page.pk)
+        data = page_content(page).as_dict()
+        return _record(
+            page, state, WebhookEvent.Type.REVIEW_LAPSED, data, announced_live=state.announced_live
+        )
+
+
 def _record(
     page: Page, state: WebhookPageState, kind: str, data: dict, announced_live: bool
 ) -> WebhookEvent | None:
