@@ -22,6 +22,8 @@ from wagtail.log_actions import log
 from cms.response_cache import invalidate_responses
 from publishing.governance.policy import policy_for
 from publishing.models.governance import HEALTH_TYPES, LapseAction
+from publishing.syndication.signal_handlers import feeds_changed
+from publishing.syndication.websub import feed_keys_for_page
 from publishing.webhooks import events
 
 logger = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ def apply_lapse(label: str, page_id: int, now: dt.datetime | None = None) -> boo
         else:
             invalidate_responses()
             transaction.on_commit(invalidate_responses, robust=True)
+            feeds_changed(feed_keys_for_page(page))  # cached feeds replaced, hubs pinged
     logger.info(
         "clinical review of %s %s lapsed (due %s), %s, %.3fs after the day began",
         label,

@@ -35,12 +35,14 @@ class ClinicalReviewTask(AbstractGroupApprovalTask):
             "after approval needs a new approval."
         )
 
+    #: ``(task_state, user) -> None``, set at ready() by ``publishing.governance``:
+    #: records the review on the approved revision (the model imports no logic module).
+    record_approval = None
+
     def on_action(self, task_state, user, action_name, **kwargs):
         """Record the review on the approved revision before Wagtail publishes it."""
-        from publishing.governance.review import record_approval
-
-        if action_name == "approve":
-            record_approval(task_state, user)
+        if action_name == "approve" and ClinicalReviewTask.record_approval is not None:
+            ClinicalReviewTask.record_approval(task_state, user)
         return super().on_action(task_state, user, action_name, **kwargs)
 
 
