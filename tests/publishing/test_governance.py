@@ -343,3 +343,43 @@ def test_the_overdue_report_lists_every_health_type(seed, admin_client):
     content = admin_client.get("/admin/reports/reviews-due/").content.decode()
     for model in (BlogPostPage, ScreenerPage, ProgramPage):
         assert Page.objects.get(pk=model.objects.get().pk).title in content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_claimants_racing_for_each_lapse_apply_it_once(seed, partner):
+    """The scheduler's claim: on PostgreSQL ``FOR UPDATE SKIP LOCKED``, on SQLite the
+    IMMEDIATE write lock; the loser's re-check finds ``review_lapsed_on`` already set."""
+    import threading
+
+    from django.db import connection
+
+    due = timezone.localdate()
+    ScreenerPage.objects.update(next_review_due=due)
+    ProgramPage.objects.update(next_review_due=due)
+    BlogPostPage.objects.update(next_review_due=due)
+    targets = lapse.due_lapses()
+    assert len(targets) == 3
+    results: dict[tuple[str, int], list[bool]] = {target: [] for target in targets}
+    barrier = threading.Barrier(2, timeout=60)
+    errors = []
+
+    def claimant() -> None:
+        try:
+            for label, page_id in targets:
+                barrier.wait()  # both start on the same page at the same moment
+                results[(label, page_id)].append(lapse.apply_lapse(label, page_id))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claimant) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    for (_label, page_id), outcome in results.items():
+        assert sorted(outcome) == [False, True], (page_id, outcome)
+        assert PageLogEntry.objects.filter(page_id=page_id, action=lapse.LOG_ACTION).count() == 1
+        assert WebhookEvent.objects.filter(type="page.review_lapsed", page_id=page_id).count() == 1
