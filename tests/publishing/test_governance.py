@@ -109,6 +109,22 @@ def test_seed_loads_the_screener_live_unreviewed_and_listed_for_signoff(screener
     assert Workflow.objects.filter(name=CLINICAL_REVIEW_WORKFLOW).count() == 1
 
 
+def test_the_seed_loader_restores_a_missing_clinical_review_setup(screener):
+    """A flushed database (transactional tests) or a dump without the migration's rows."""
+    from django.core.management import call_command
+    from wagtail.models import Task
+
+    Workflow.objects.filter(name=CLINICAL_REVIEW_WORKFLOW).delete()
+    Task.objects.filter(name="Clinical review").delete()
+    Group.objects.filter(name=CLINICAL_REVIEWERS_GROUP).delete()
+    call_command("load_seed_content", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    workflow = ScreenerPage.objects.get(pk=screener.pk).get_workflow()
+    assert workflow.name == CLINICAL_REVIEW_WORKFLOW
+    task = workflow.tasks.get().specific
+    assert list(task.groups.values_list("name", flat=True)) == [CLINICAL_REVIEWERS_GROUP]
+    assert Group.objects.get(name=CLINICAL_REVIEWERS_GROUP).page_permissions.exists()
+
+
 # --- every publish path refuses an unapproved revision ----------------------------------
 
 
