@@ -50,7 +50,7 @@ def _page_deleted(sender, instance, **kwargs) -> None:
 
 
 def connect() -> None:
-    from cms.models import Author
+    from cms.models import Author, NavigationItem, ReaderTrustSettings
 
     for signal in (page_published, page_unpublished, post_page_move, published, unpublished):
         signal.connect(_changed, dispatch_uid=f"response_cache:{id(signal)}")
@@ -61,6 +61,9 @@ def connect() -> None:
         CollectionViewRestriction,
         Site,
         Author,
+        # Every reader page shows the contact block, notices and menu (site settings).
+        ReaderTrustSettings,
+        NavigationItem,
         get_image_model(),
         get_document_model(),
     ):

@@ -21,6 +21,8 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
     path("search/", views.search, name="search"),
+    path("theme.css", views.theme_css, name="theme_css"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("feeds/", include("publishing.syndication.urls")),
     # Uploaded files, only where the public may see them (see cms/media.py).
     re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"),

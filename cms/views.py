@@ -6,16 +6,42 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from wagtail.contrib.sitemaps import Sitemap
+from wagtail.models import Site
 
 from cms import health, visibility
-from cms.search import MAX_WORD_LENGTH, MAX_WORDS, parse_search
+from cms.models.site_settings import DEFAULT_BRAND_COLOUR, ReaderTrustSettings, darker
+from cms.search import MAX_WORD_LENGTH, MAX_WORDS, did_you_mean, parse_search
 
 BEAT_TICK_CACHE_KEY = "publishing:beat:last_tick"
+
+#: The colour is in the stylesheet's URL (``?v=``), so a changed colour is a new URL.
+THEME_CSS_MAX_AGE = 24 * 60 * 60
+
+
+@require_GET
+def theme_css(request: HttpRequest) -> HttpResponse:
+    """The department's brand colour as CSS custom properties (reader pages run no inline
+    style: the Content-Security-Policy allows only this origin's stylesheets)."""
+    site = Site.find_for_request(request)
+    found = ReaderTrustSettings.objects.filter(site=site).first() if site else None
+    colour = found.brand_colour if found else DEFAULT_BRAND_COLOUR
+    dark = found.brand_colour_dark if found else darker(DEFAULT_BRAND_COLOUR)
+    body = f":root {{ --brand: {colour}; --brand-dark: {dark}; }}\n"
+    response = HttpResponse(body, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = f"public, max-age={THEME_CSS_MAX_AGE}"
+    return response
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the icon."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @require_GET
@@ -104,12 +130,20 @@ def search(request: HttpRequest) -> HttpResponse:
     shown_whole = not parsed.truncated and len(raw) <= MAX_QUERY_SHOWN
     query = raw if shown_whole else str(parsed)
     results = None
+    suggestion = ""
     terms = str(parsed)
     if terms:
-        found = visibility.public_pages().specific().search(terms)
+        public = visibility.public_pages().specific()
+        found = public.search(terms)
+        if not found.count():
+            # Word beginnings ("chemo" for "chemotherapy"): see cms.search.
+            found = public.autocomplete(terms)
         paginator = Paginator(found, SEARCH_RESULTS_PER_PAGE)
         results = paginator.get_page(request.GET.get("page"))
+        if not paginator.count:
+            suggestion = did_you_mean(parsed)
     context = {
+        "suggestion": suggestion,
         "query": query,
         "results": results,
         # Results are for the first words only: the reader is told so, not refused.

@@ -37,6 +37,12 @@ def rich_site(seed, transactional_db):
     event.sessions = [EventSession(title="Cooking for recovery", speaker="A. Chef",
                                    video_url="https://example.org/v")]  # fmt: skip
     event.save_revision().publish()
+    # The seed keeps the title-only program page a draft (no dead ends); a real one has text.
+    from screening.models import ProgramPage
+
+    program = ProgramPage.objects.get()
+    program.intro = "<p>Gentle exercises for back pain, ten minutes a day.</p>"
+    program.save_revision().publish()
     return seed
 
 
@@ -58,6 +64,9 @@ def test_public_pages_have_no_serious_accessibility_violations(
         "screener": ScreenerPage.objects.get().url,
         "program": ProgramPage.objects.get().url,
         "search": "/search/?query=cancer",
+        "search-prefix": "/search/?query=arimid",
+        "search-suggestion": "/search/?query=arimdex",
+        "year-teaser-only": EventResourcesPage.objects.get(year=2018).url,
         "404": "/no-such-page/",
     }
     failures = {}

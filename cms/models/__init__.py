@@ -4,6 +4,7 @@ from .base import ExpiryAwareMixin, HealthReviewMixin, SitePageMixin
 from .blog import BlogIndexPage, BlogPostAuthor, BlogPostPage, BlogPostReference, BlogPostTag
 from .events import EventIndexPage, EventResource, EventResourcesPage, EventSession
 from .home import HomePage, HomePagePromo, NewsEventsPage
+from .site_settings import NavigationItem, ReaderTrustSettings
 from .snippets import Author, Promo
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "HealthReviewMixin",
     "HomePage",
     "HomePagePromo",
+    "NavigationItem",
     "NewsEventsPage",
     "Promo",
+    "ReaderTrustSettings",
     "SitePageMixin",
 ]

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Count, Max, Min, QuerySet
 from django.http import HttpRequest
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc2822_date, rfc3339_date
 from django.utils.html import format_html
@@ -487,4 +488,9 @@ def render_feed(data: FeedData, fmt: str, request: HttpRequest) -> bytes:
     if fmt == "json":
         return render_json_feed(data)
     syndication = (_AtomSyndication if fmt == "atom" else _RssSyndication)(data)
-    return syndication.get_feed(data, request).writeString("utf-8").encode("utf-8")
+    xml = syndication.get_feed(data, request).writeString("utf-8")
+    # A browser shows the feed as a page with "how to subscribe" (static/feeds/feed.xsl);
+    # feed readers ignore the processing instruction. Right after the XML declaration.
+    return xml.replace(
+        "?>", f'?><?xml-stylesheet href="{static("feeds/feed.xsl")}" type="text/xsl"?>', 1
+    ).encode("utf-8")

@@ -36,7 +36,8 @@ def feed(request: HttpRequest, kind: str, fmt: str, slug: str = "") -> HttpRespo
     except FeedNotFound as exc:
         return JsonResponse({"error": str(exc)}, status=404)
 
-    response = HttpResponse(rendered.body, content_type=rendered.content_type)
+    response = HttpResponse(rendered.body, content_type=content_type_for(request, rendered))
+    response["Vary"] = "Accept"
     response["ETag"] = rendered.etag
     response["Last-Modified"] = http_date(rendered.last_modified)
     response["Cache-Control"] = CACHE_CONTROL
@@ -44,6 +45,20 @@ def feed(request: HttpRequest, kind: str, fmt: str, slug: str = "") -> HttpRespo
     return get_conditional_response(
         request, etag=rendered.etag, last_modified=rendered.last_modified, response=response
     )
+
+
+def content_type_for(request: HttpRequest, rendered) -> str:
+    """A browser opening an RSS or Atom link gets the same bytes as ``application/xml``.
+
+    Browsers show ``application/rss+xml`` and ``application/atom+xml`` as plain text and
+    apply the feed's XSLT stylesheet (a readable page with "how to subscribe") only to
+    XML types. Feed readers and validators do not ask for HTML, so they keep the feed's
+    own type; JSON Feed has no stylesheet and never changes.
+    """
+    is_xml_feed = rendered.content_type.split(";")[0].endswith("+xml")
+    if is_xml_feed and "text/html" in request.headers.get("Accept", ""):
+        return "application/xml; charset=utf-8"
+    return rendered.content_type
 
 
 def link_header(self_url: str, page: int) -> str:

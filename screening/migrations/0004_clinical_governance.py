@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cms', '0006_clinical_governance'),
+        ('cms', '0007_clinical_governance'),
         ('screening', '0003_clinical_rules_signoff'),
     ]
 

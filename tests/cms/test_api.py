@@ -51,6 +51,12 @@ def test_v2_event_and_screener_expose_their_content(seed, client):
         "Severe pain, weakness or tingling in your leg(s)."
     )
     assert all(item["id"] for item in data["items"])
+    # The seed keeps its title-only program page a draft: no link to a page readers cannot see.
+    assert data["program_page"] is None
+    program = screener.program_page
+    program.intro = "<p>Gentle exercises for back pain.</p>"
+    program.save_revision().publish()
+    data = client.get(f"{V2}{screener.pk}/").json()
     assert data["program_page"]["id"] == screener.program_page_id
 
 

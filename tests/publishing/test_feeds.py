@@ -367,3 +367,27 @@ def test_last_modified_is_the_newest_item(seed, client):
     response = client.get("/feeds/blog/rss/")
     newest = seed["post"].last_published_at
     assert response["Last-Modified"] == http_date(int(newest.timestamp()))
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fmt, reader_type, browser_type",
+    [
+        ("rss", "application/rss+xml", "application/xml"),
+        ("atom", "application/atom+xml", "application/xml"),
+        ("json", "application/feed+json", "application/feed+json"),
+    ],
+)
+def test_browsers_get_xml_feeds_as_xml_so_the_stylesheet_applies(
+    seed, client, fmt, reader_type, browser_type
+):
+    url = f"/feeds/blog/{fmt}/"
+    reader = client.get(url, HTTP_ACCEPT=f"{reader_type}, */*;q=0.1")
+    browser = client.get(url, HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert reader["Content-Type"].split(";")[0] == reader_type
+    assert browser["Content-Type"].split(";")[0] == browser_type
+    assert reader.content == browser.content
+    assert "Accept" in browser["Vary"]

@@ -39,8 +39,16 @@ def rename(ref, renamed: dict[str, str]):
 
 @pytest.fixture
 def screener(seed):
-    from screening.models import ScreenerPage
+    """The seed screener, its program page written and published as the department would.
 
+    The seed loader keeps the program page a draft (it has only a title, and a reader must
+    not land on an empty page), so the "go on" links need it filled in first.
+    """
+    from screening.models import ProgramPage, ScreenerPage
+
+    program = ProgramPage.objects.get()
+    program.intro = "<p>Gentle exercises for back pain, ten minutes a day.</p>"
+    program.save_revision().publish()
     return ScreenerPage.objects.get()
 
 

@@ -2,6 +2,11 @@
 
 Idempotent: every object is looked up by its slug first and left alone when it exists,
 so a second run changes nothing (and never overwrites what editors changed since).
+A page the seed gives nothing to read (the program page: a title only) is saved as a
+draft, never published: a reader must not land on an empty page (``cms.reading``). The
+site's trust signals (contact block, footer notices) are seeded as values plainly marked
+"[Placeholder: …]": the seed page has none, and inventing a hospital's phone is worse
+than showing that it is missing.
 """
 
 import datetime as dt
@@ -27,19 +32,46 @@ from cms.models import (
     EventResourcesPage,
     HomePage,
     HomePagePromo,
+    NavigationItem,
     NewsEventsPage,
     Promo,
+    ReaderTrustSettings,
 )
+from cms.models.base import shown
+from cms.reading import has_reader_content
 from cms.signals import seed_content_loading
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "fixtures" / "seed_content.json"
+
+#: What the department must fill in (Settings → Reader trust signals). Never invented facts.
+TRUST_PLACEHOLDERS = {
+    "phone": "[Placeholder: department phone]",
+    "address": "[Placeholder: department address]",
+    "hours": "[Placeholder: opening hours]",
+    "appointments": "[Placeholder: how to get an appointment: who refers, whether patients "
+    "can self-refer, what to bring]",
+    "language_assistance": "[Placeholder: language assistance line: free interpreter "
+    "services and the number to call]",
+}
 
 
 def child_by_slug(parent: Page, model: type[Page], slug: str) -> Page | None:
     return model.objects.child_of(parent).filter(slug=slug).first()
 
 
+def add_seed_page(parent: Page, page: Page) -> Page:
+    """Add ``page`` under ``parent``: live only when it has something to read."""
+    page.live = has_reader_content(page)
+    parent.add_child(instance=page)
+    return page
+
+
 def publish_seed_page(page: Page, when: dt.datetime | None = None) -> Page:
+    """Publish ``page``; one without content gets a draft revision only (see module doc)."""
+    if not has_reader_content(page):
+        page.save_revision()
+        page.refresh_from_db()
+        return page
     page.save_revision().publish()
     if when is not None:
         # Seed content is historical: dates in feeds and the API must say so.
@@ -52,8 +84,7 @@ def get_or_create_seed_page(parent: Page, model: type[Page], data: dict) -> tupl
     existing = child_by_slug(parent, model, data["slug"])
     if existing:
         return existing, False
-    page = model(**data)
-    parent.add_child(instance=page)
+    page = add_seed_page(parent, model(**data))
     return publish_seed_page(page), True
 
 
@@ -88,14 +119,32 @@ class Command(BaseCommand):
         # never imports them.
         for _receiver, created in seed_content_loading.send(sender=self.__class__, home=home):
             self.created += created or 0
+        self.trust_settings(home)
         return self.created
+
+    def trust_settings(self, home: HomePage) -> None:
+        """Placeholders for the contact block and notices; the menu by section name.
+
+        Only when the site has no settings yet: what editors saved is never overwritten.
+        """
+        site = Site.objects.filter(root_page=home).first()
+        if site is None or ReaderTrustSettings.objects.filter(site=site).exists():
+            return
+        settings_row = ReaderTrustSettings.objects.create(site=site, **TRUST_PLACEHOLDERS)
+        self.created += 1
+        # A page's title names the page ("Back Pain Program: Before You Start"); the menu
+        # names the section, the part before a colon. Editors change it under Settings.
+        for order, page in enumerate(shown(home.get_children()).in_menu()):
+            label = page.title.split(":", 1)[0].strip()[:60]
+            NavigationItem.objects.create(
+                setting=settings_row, label=label, page=page, sort_order=order
+            )
 
     def page(self, parent: Page, model: type[Page], data: dict, when=None) -> Page:
         existing = child_by_slug(parent, model, data["slug"])
         if existing:
             return existing
-        page = model(**data)
-        parent.add_child(instance=page)
+        page = add_seed_page(parent, model(**data))
         self.created += 1
         return publish_seed_page(page, when)
 

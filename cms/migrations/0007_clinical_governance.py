@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cms', '0005_listing_order_indexes'),
+        ('cms', '0006_reader_trust_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
