@@ -38,7 +38,7 @@ setup: install ## Migrate, load the seed content once, create an admin if asked 
 	fi
 
 .PHONY: run
-run: setup ## Start the site on 127.0.0.1:$(PORT) with a Celery worker and beat (Ctrl-C stops all)
+run: setup ## Start the site on 127.0.0.1:$(PORT) with a Celery worker and two beats, restarted if they die (Ctrl-C stops all)
 	$(BIN)/python manage.py runstack --port $(PORT)
 
 # The suite runs in parallel pytest processes (pytest-xdist): most of its time is spent

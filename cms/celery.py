@@ -13,3 +13,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.dev")
 app = Celery("cms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# One readable line per expected network failure of a task (cms/task_logs.py).
+from cms import task_logs  # noqa: E402, F401

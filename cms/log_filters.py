@@ -30,3 +30,84 @@ class BoundedArgsFilter(logging.Filter):
         elif isinstance(record.args, tuple):
             record.args = tuple(_bounded(value) for value in record.args)
         return True
+
+
+# --- Quiet, useful logs (issue 17) -------------------------------------------------------
+# Celery's own INFO lines that say nothing an operator needs: beat sending a periodic task
+# that runs every few seconds, and a worker receiving or finishing one. Each is kept at
+# DEBUG (LOG_LEVEL=DEBUG shows them); an idle stack is otherwise silent.
+_BEAT_SENDING = "Scheduler: Sending due task"
+_RECEIVED = " received"
+_SUCCEEDED = " succeeded in "
+_RETRY = " retry: "
+
+
+def _task_name(record: logging.LogRecord) -> str:
+    args = record.args
+    if isinstance(args, Mapping):
+        return str(args.get("name", ""))
+    if isinstance(args, tuple) and len(args) >= 2:
+        return str(args[1])
+    return ""
+
+
+def _demoted(record: logging.LogRecord) -> bool:
+    """Keep a demoted record only when DEBUG is on, and then label it DEBUG."""
+    if logging.getLogger().isEnabledFor(logging.DEBUG):
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+    return False
+
+
+class QuietTasksFilter(logging.Filter):
+    """Drop (demote to DEBUG) Celery's routine lines for frequent periodic tasks.
+
+    * beat's "Sending due task" and the worker's "succeeded" for ``LOG_QUIET_TASKS``
+      (every task beat sends more often than once a minute: the sweeps, the tick);
+    * the worker's "received" line for every task: the outcome line (succeeded, retry,
+      raised) follows it, and for a retried task it doubled the lines per retry;
+    * Celery's own retry line for a task whose retry ``cms.task_logs`` already reported
+      in one line of its own.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not record.name.startswith("celery."):
+            return True
+        msg = str(record.msg)
+        if record.name == "celery.worker.strategy" and _RECEIVED in msg:
+            return _demoted(record)
+        if _RETRY in msg and isinstance(record.args, Mapping):
+            from cms.task_logs import already_reported
+
+            if already_reported(str(record.args.get("id", ""))):
+                return False
+        if msg.startswith(_BEAT_SENDING) or _SUCCEEDED in msg:
+            from django.conf import settings
+
+            if _task_name(record) in getattr(settings, "LOG_QUIET_TASKS", ()):
+                return _demoted(record)
+        return True
+
+
+class ExpectedNetworkErrorFilter(logging.Filter):
+    """A task that gave up on a network error: one line with the reason, no traceback.
+
+    Celery logs a task's final failure with its traceback; for a partner or hub that is
+    down (connection refused, timeout, 5xx) the traceback says nothing new and buried the
+    log. The line keeps the task, the address and the reason.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "celery.app.trace" or not record.exc_info:
+            return True
+        from cms.task_logs import describe_failure, is_expected_network_error
+
+        exc = record.exc_info[1]
+        if not is_expected_network_error(exc):
+            return True
+        args = record.args if isinstance(record.args, Mapping) else {}
+        record.msg = "%s gave up: %s"
+        record.args = (args.get("name", "task"), describe_failure(exc))
+        record.exc_info = None
+        record.exc_text = None
+        return True

@@ -5,13 +5,18 @@ images not at all: a restricted image's file and renditions downloaded by anyone
 had the URL. Every file here belongs to an image, a rendition or a document; it is
 served when that object is public (``cms.visibility``), to admin users always (the
 admin shows thumbnails of private images), and otherwise answers 404, as a file that
-does not exist would. Production serves it too, so uploaded images no longer 404 there.
+does not exist would. Production serves it too, so uploaded images no longer 404 there;
+with object storage configured (cms/storage.py) the file is streamed from the private
+bucket after the same check.
 """
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.files.storage import FileSystemStorage, storages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 from django.views.static import serve
@@ -48,6 +53,17 @@ def _is_admin(request: HttpRequest) -> bool:
     return bool(user and user.is_authenticated and user.has_perm("wagtailadmin.access_admin"))
 
 
+def _file_response(request: HttpRequest, path: str) -> HttpResponse:
+    """From MEDIA_ROOT, or streamed from object storage when that is configured."""
+    storage = storages["default"]
+    if isinstance(storage, FileSystemStorage):
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+    if not storage.exists(path):
+        raise Http404("No such file.")
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return FileResponse(storage.open(path, "rb"), content_type=content_type)
+
+
 @require_safe
 def serve_media(request: HttpRequest, path: str) -> HttpResponse:
     owner = _owner(path)
@@ -56,7 +72,7 @@ def serve_media(request: HttpRequest, path: str) -> HttpResponse:
     public = visibility.is_public_media(owner)
     if not public and not _is_admin(request):
         raise Http404("No such file.")
-    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response = _file_response(request, path)
     if public:
         patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
     else:

@@ -155,6 +155,7 @@ class ZonedFieldPanel(FieldPanel):
     class BoundPanel(FieldPanel.BoundPanel):
         class Media:
             js = ["js/schedule-zone.js"]
+            css = {"all": ["css/schedule-zone.css"]}
 
         def __init__(self, **kwargs) -> None:
             super().__init__(**kwargs)

@@ -3,8 +3,9 @@
 Connected from ``CmsConfig.ready()``. Coarse on purpose: editorial writes are rare next
 to reads, so every change that can alter a public page or API answer replaces the one
 generation token. Twice: at once, so reads later in the same transaction (the
-editor's own request) see the change, and again after commit, because a reader in
-between may have stored what it read from the rows not yet committed. Draft saves do
+editor's own request) see the change, and again after commit (once per transaction),
+because a reader in between may have stored what it read from the rows not yet
+committed. Draft saves do
 not count: Wagtail saves the page row with ``update_fields`` then, and a draft changes
 nothing public.
 """
@@ -36,7 +37,18 @@ def _changed(**kwargs) -> None:
         invalidate_responses()
     except Exception:  # noqa: BLE001 - a cache outage must never fail a publish
         logger.warning("could not invalidate stored responses", exc_info=True)
-    transaction.on_commit(invalidate_responses, robust=True)
+    _on_commit_once(invalidate_responses)
+
+
+def _on_commit_once(func) -> None:
+    """``on_commit(func)`` unless this transaction already runs it: one save fires several
+    signals, and a scheduled burst publishes many pages per commit; one replacement after
+    commit covers them all. Safe with savepoints: a pending callback is still listed only
+    if it will run whenever this change commits (a rolled-back savepoint drops both)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(entry[1] is func for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(func, robust=True)
 
 
 def _page_saved(sender, instance, update_fields=None, **kwargs) -> None:

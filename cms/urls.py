@@ -24,6 +24,8 @@ urlpatterns = [
     path("theme.css", views.theme_css, name="theme_css"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("feeds/", include("publishing.syndication.urls")),
+    # Each editor's private ICS feed of the editorial calendar (token in the address).
+    path("calendar/", include("publishing.scheduler.urls")),
     # Uploaded files, only where the public may see them (see cms/media.py).
     re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"),
     # Before Wagtail's own: counts wrong page passwords, then calls Wagtail's view.

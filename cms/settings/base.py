@@ -81,6 +81,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cms.request_id.RequestIDMiddleware",
+    # Production topology (cms/ops_middleware.py): the container healthcheck on loopback,
+    # and the client's address from a proxy in front, when settings say there is one.
+    "cms.ops_middleware.LoopbackHealthMiddleware",
+    "cms.ops_middleware.ForwardedClientMiddleware",
     # Restrictions and overdue pages looked up once per read, whatever the output.
     "cms.visibility.VisibilityMemoMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -192,6 +196,27 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# --- Media on S3-compatible object storage (django-storages), when configured --------
+# A private bucket; files are still served at MEDIA_URL by cms/media.py, which applies the
+# visibility rule (cms/storage.py says why). Unset: files under MEDIA_ROOT, same view.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "cms.storage.PrivateMediaS3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # MinIO, Ceph, Garage, R2...: their endpoint; empty for AWS itself.
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env("AWS_S3_REGION_NAME") or None,
+            # Empty: boto3's own chain (instance role, AWS_* variables, ~/.aws).
+            "access_key": env("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env("AWS_SECRET_ACCESS_KEY") or None,
+            "location": env("AWS_LOCATION", "media"),
+            "default_acl": "private",
+            "querystring_auth": False,
+            "file_overwrite": False,
+        },
+    }
 
 # --- Redis: broker and cache in separate databases (never one key space) ---------
 REDIS_URL = env("REDIS_URL")
@@ -254,6 +279,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
+# --- Beat: run two or more, one sends at a time (cms/beat.py) ------------------------
+# Each beat takes a lease in the broker's Redis (or BEAT_LEASE_REDIS_URL); a standby takes
+# over within BEAT_LEASE_SECONDS (+ half a second) of the holder's death.
+CELERY_BEAT_SCHEDULER = "cms.beat:LeasedScheduler"
+BEAT_LEASE_SECONDS = float(env("BEAT_LEASE_SECONDS", "3"))
+BEAT_LEASE_REDIS_URL = env("BEAT_LEASE_REDIS_URL")
 # /healthz calls beat down once its last tick (written every second by the sweep) is older.
 BEAT_MAX_AGE_SECONDS = int(env("BEAT_MAX_AGE_SECONDS", "120"))
 # /healthz calls a scheduled item (or a webhook delivery) overdue once it is this late.
@@ -311,15 +342,11 @@ WEBHOOK_MAX_CONCURRENCY = int(env("WEBHOOK_MAX_CONCURRENCY", "64"))
 # ones: a hanging partner must not hold a worker slot (publishes wait behind it).
 WEBHOOK_TASK_WAIT_SECONDS = float(env("WEBHOOK_TASK_WAIT_SECONDS", "1"))
 
-# Wagtail 8 runs reference-index and file clean-up work through django-tasks. We run it
-# immediately in the process that made the change (after commit): it is small, and one
-# kind of worker (Celery) keeps the topology simple.
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-        "ENQUEUE_ON_COMMIT": True,
-    }
-}
+# Wagtail 8 runs reference-index, search-index and file clean-up work through
+# django-tasks. We send it to our Celery workers after commit (cms/background.py): the
+# immediate backend would run it inside the publishing transaction, before the page is
+# live (it has no on-commit option), and one kind of worker keeps the topology simple.
+TASKS = {"default": {"BACKEND": "cms.background.CeleryBackend"}}
 
 # --- Wagtail ----------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Cancer Care"
@@ -400,6 +427,9 @@ LOGGING = {
         "ids": {"()": "cms.request_id.RequestIDFilter"},
         # The path in django.request's "Bad Request: <path>" is the client's: cut if long.
         "bounded": {"()": "cms.log_filters.BoundedArgsFilter"},
+        # Quiet, useful logs: see the block "Quiet logs" below.
+        "quiet": {"()": "cms.log_filters.QuietTasksFilter"},
+        "network": {"()": "cms.log_filters.ExpectedNetworkErrorFilter"},
     },
     "formatters": {
         "plain": {
@@ -412,7 +442,11 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["ids"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["ids", "quiet", "network"],
+        }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -422,3 +456,24 @@ LOGGING = {
         "django.request": {"filters": ["bounded"]},
     },
 }
+
+# --- Quiet logs (cms/log_filters.py, cms/task_logs.py) --------------------------------
+# Periodic tasks beat sends more often than once a minute: their "Sending due task" and
+# "succeeded" lines are DEBUG, so an idle stack prints nothing per tick.
+LOG_QUIET_TASKS = sorted(
+    {entry["task"] for entry in CELERY_BEAT_SCHEDULE.values() if entry["schedule"] < 60}
+)
+# Besides requests' and socket errors: exceptions a task raises for an endpoint that is
+# down (dotted paths, so cms imports no app). Logged as one line each, no traceback.
+LOG_EXPECTED_NETWORK_ERRORS = ["publishing.syndication.websub.HubUnavailable"]
+
+# --- Production topology: healthcheck and proxy (cms/ops_middleware.py) ---------------
+# Hosts whose /healthz is answered whatever ALLOWED_HOSTS says (the container healthcheck).
+HEALTHCHECK_HOSTS = env_list("HEALTHCHECK_HOSTS", "127.0.0.1,localhost,::1")
+# Set DJANGO_BEHIND_PROXY=1 only when a proxy (TLS terminator, load balancer) is in front
+# and strips clients' own X-Forwarded-* headers: they are trusted then, and only then.
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY")
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+    USE_X_FORWARDED_PORT = True

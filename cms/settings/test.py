@@ -21,7 +21,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", "http://testserver")
 WAGTAILAPI_BASE_URL = WAGTAILADMIN_BASE_URL
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# In-process tests run Wagtail's background work inline (their transactions never
+# commit); processes of a real stack (worker, beat, benchmark) keep base's Celery backend.
+if CELERY_TASK_ALWAYS_EAGER:
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 # --- Parallel test processes (pytest-xdist) ------------------------------------------
 # `make test` runs the suite in several pytest processes ("gw0", "gw1", ...). Whatever they

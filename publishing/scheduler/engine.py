@@ -21,9 +21,14 @@ Why it is shaped so:
   action clears ``approved_go_live_at`` (or sets ``live=False``) in the same transaction,
   so a second claimant finds nothing to do. Wagtail's action sends ``page_published`` /
   ``published`` (and the unpublish signals) and writes the audit-log entry, once.
-* One item per transaction: a release of many pages due at one instant publishes each
+* One item per savepoint: a release of many pages due at one instant publishes each
   independently; a failure is recorded as a :class:`~publishing.models.ScheduleIssue`
   (shown in the "Scheduled" report) and never stops the others.
+* Bursts: publishes due at one instant are armed as a few batch tasks
+  (:func:`publish_due_revisions`, :data:`BATCH_SIZE` each) that the worker processes
+  share; a batch commits once per :data:`BATCH_SECONDS`, and the work Wagtail does
+  after a save that readers do not wait for (reference and search index) runs after
+  commit as background tasks (``TASKS`` setting), so pages go live sooner.
 """
 
 from __future__ import annotations
@@ -64,6 +69,12 @@ GRACE = dt.timedelta(seconds=getattr(settings, "SCHEDULER_GRACE_SECONDS", 8))
 MAX_ATTEMPTS = getattr(settings, "SCHEDULER_MAX_ATTEMPTS", 3)
 #: At most this many items are armed per sweep, so one sweep stays short.
 SWEEP_LIMIT = 2000
+#: Publishes due at one instant are armed as tasks of at most this many revisions each,
+#: so a burst is shared among worker processes and pays one commit per batch.
+BATCH_SIZE = getattr(settings, "SCHEDULER_BATCH_SIZE", 10)
+#: A batch commits after this much work at the latest, so its first page is not held
+#: back long, nor the database write lock (SQLite) held long.
+BATCH_SECONDS = getattr(settings, "SCHEDULER_BATCH_SECONDS", 0.5)
 
 MARKER_PREFIX = "publishing:scheduler:armed"
 
@@ -215,14 +226,18 @@ def _resolve_issues(action: str, object_id: str, revision_id: int | None = None)
 # --- the claim paths --------------------------------------------------------------------
 
 
-def publish_due_revision(revision_id: int, now: dt.datetime | None = None) -> Outcome:
-    """Publish one scheduled revision if, under a row lock, it is still due. Idempotent."""
-    now = now or timezone.now()
-    hint = (
-        Revision.objects.filter(pk=revision_id)
-        .values("base_content_type_id", "object_id", "approved_go_live_at", "object_str")
-        .first()
-    )
+def _publish_hints(revision_ids: Iterable[int]) -> dict[int, dict]:
+    """What the claim needs to know before locking: one query for any number of ids."""
+    return {
+        row["pk"]: row
+        for row in Revision.objects.filter(pk__in=list(revision_ids)).values(
+            "pk", "base_content_type_id", "object_id", "approved_go_live_at", "object_str"
+        )
+    }
+
+
+def _precheck(revision_id: int, hint: dict | None, now: dt.datetime) -> Outcome | None:
+    """The outcome decided without a lock (gone, cancelled, not yet due), or None."""
     if hint is None:
         logger.warning("scheduled revision %s no longer exists; skipped", revision_id)
         return Outcome.NOTHING
@@ -230,74 +245,183 @@ def publish_due_revision(revision_id: int, now: dt.datetime | None = None) -> Ou
         return Outcome.NOTHING
     if hint["approved_go_live_at"] > now:
         return Outcome.NOT_DUE
+    return None
 
-    base_model = _base_model(hint["base_content_type_id"])
-    object_id = hint["object_id"]
-    scheduled_at = hint["approved_go_live_at"]
-    issue_key = {
+
+def _issue_key(revision_id: int, hint: dict) -> dict:
+    return {
         "content_type_id": hint["base_content_type_id"],
-        "object_id": object_id,
+        "object_id": hint["object_id"],
         "revision_id": revision_id,
         "title": hint["object_str"],
-        "scheduled_at": scheduled_at,
+        "scheduled_at": hint["approved_go_live_at"],
     }
+
+
+def _claim_and_publish(
+    revision_id: int, hint: dict, now: dt.datetime
+) -> tuple[Outcome | None, str | None]:
+    """Inside a transaction: lock, re-check and publish one revision.
+
+    Returns (outcome, None) when the claim found nothing to do (or held it: clinical
+    governance), (None, problem) when a final problem cancelled the schedule, and
+    (None, None) when it published.
+    """
+    base_model = _base_model(hint["base_content_type_id"])
+    object_id = hint["object_id"]
+    # Object row first, then the revision: every scheduler path locks in this order.
+    obj = (
+        base_model._default_manager.select_for_update(skip_locked=True).filter(pk=object_id).first()
+    )
+    if obj is None:
+        return Outcome.BUSY, None
+    revision = (
+        Revision.objects.select_for_update()
+        .filter(pk=revision_id, approved_go_live_at__lte=now)
+        .first()
+    )
+    if revision is None:
+        return Outcome.NOTHING, None  # published, cancelled or rescheduled meanwhile
+    problem = _publish_problem(revision, obj, now)
+    # --- clinical governance: hold (keep the schedule, record the issue) ---------------
+    held = None if problem else _governance_hold(revision, obj, now)
+    if held:
+        # Not cancelled: an approval of this revision resolves the issue and the sweep
+        # re-arms it. Shown in the Scheduled report and on the dashboard.
+        logger.warning("scheduled publish of revision %s held: %s", revision_id, held)
+        _record_issue("publish", reason=held, final=True, **_issue_key(revision_id, hint))
+        return Outcome.HELD, None
+    # --- end clinical governance --------------------------------------------------------
+    if problem:
+        # Final: cancel the schedule (Wagtail logs "wagtail.schedule.cancel").
+        revision.approved_go_live_at = None
+        revision.save(update_fields=["approved_go_live_at"])
+        return None, problem
+    revision.publish(log_action="wagtail.publish.scheduled", skip_permission_checks=True)
+    # Inside the claim: on SQLite a separate write would queue for the lock again.
+    _resolve_issues("publish", object_id, revision_id)
+    return None, None
+
+
+def _report_published(revision_id: int, hint: dict) -> None:
+    logger.info(
+        "scheduled publish of %r (revision %s) due %s done %.3fs late",
+        hint["object_str"],
+        revision_id,
+        hint["approved_go_live_at"].isoformat(),
+        (timezone.now() - hint["approved_go_live_at"]).total_seconds(),
+    )
+
+
+def _report_skipped(revision_id: int, hint: dict, problem: str) -> Outcome:
+    logger.warning("scheduled publish of revision %s skipped: %s", revision_id, problem)
+    _record_issue("publish", reason=problem, final=True, **_issue_key(revision_id, hint))
+    return Outcome.SKIPPED
+
+
+def publish_due_revision(revision_id: int, now: dt.datetime | None = None) -> Outcome:
+    """Publish one scheduled revision if, under a row lock, it is still due. Idempotent."""
+    now = now or timezone.now()
+    hint = _publish_hints([revision_id]).get(revision_id)
+    early = _precheck(revision_id, hint, now)
+    if early is not None:
+        return early
     try:
         with transaction.atomic():
-            # Object row first, then the revision: every scheduler path locks in this order.
-            obj = (
-                base_model._default_manager.select_for_update(skip_locked=True)
-                .filter(pk=object_id)
-                .first()
-            )
-            if obj is None:
-                return Outcome.BUSY
-            revision = (
-                Revision.objects.select_for_update()
-                .filter(pk=revision_id, approved_go_live_at__lte=now)
-                .first()
-            )
-            if revision is None:
-                return Outcome.NOTHING  # published, cancelled or rescheduled meanwhile
-            problem = _publish_problem(revision, obj, now)
-            # --- clinical governance: hold (keep the schedule) instead of cancelling ----
-            held = None if problem else _governance_hold(revision, obj, now)
-            if held:
-                pass  # an approval of this revision resolves the issue; the sweep re-arms it
-            # --- end clinical governance ------------------------------------------------
-            elif problem:
-                # Final: cancel the schedule (Wagtail logs "wagtail.schedule.cancel").
-                revision.approved_go_live_at = None
-                revision.save(update_fields=["approved_go_live_at"])
-            else:
-                revision.publish(
-                    log_action="wagtail.publish.scheduled", skip_permission_checks=True
-                )
-                # Inside the claim: on SQLite a separate write would queue for the lock again.
-                _resolve_issues("publish", object_id, revision_id)
+            outcome, problem = _claim_and_publish(revision_id, hint, now)
     except DatabaseError:
         raise  # transient (lock timeout, deadlock victim, lost connection): the task retries
     except Exception as exc:  # noqa: BLE001 - one bad item must never stop the others
         logger.exception("scheduled publish of revision %s failed", revision_id)
         _record_issue(
-            "publish", reason=f"{exc.__class__.__name__}: {exc}", final=False, **issue_key
+            "publish",
+            reason=f"{exc.__class__.__name__}: {exc}",
+            final=False,
+            **_issue_key(revision_id, hint),
         )
         return Outcome.FAILED
-    if held:  # clinical governance: visible in the Scheduled report and on the dashboard
-        logger.warning("scheduled publish of revision %s held: %s", revision_id, held)
-        _record_issue("publish", reason=held, final=True, **issue_key)
-        return Outcome.HELD
+    if outcome is not None:
+        return outcome
     if problem:
-        logger.warning("scheduled publish of revision %s skipped: %s", revision_id, problem)
-        _record_issue("publish", reason=problem, final=True, **issue_key)
-        return Outcome.SKIPPED
-    logger.info(
-        "scheduled publish of %r (revision %s) due %s done %.3fs late",
-        hint["object_str"],
-        revision_id,
-        scheduled_at.isoformat(),
-        (timezone.now() - scheduled_at).total_seconds(),
-    )
+        return _report_skipped(revision_id, hint, problem)
+    _report_published(revision_id, hint)
     return Outcome.PUBLISHED
+
+
+def publish_due_revisions(
+    revision_ids: Iterable[int], now: dt.datetime | None = None
+) -> dict[int, Outcome]:
+    """Publish many scheduled revisions due at one instant: a burst's fast path.
+
+    Each item is claimed, re-checked and published exactly as by
+    :func:`publish_due_revision`, but inside a savepoint of one transaction per
+    :data:`BATCH_SECONDS` of work, so a burst pays one commit (and one round of
+    after-commit work, which coalesces) per batch rather than per page. Locks taken are
+    held until that commit, so a second claimant skips these rows (``BUSY``) and then
+    finds them done. An item that fails is rolled back to its savepoint and recorded,
+    never stopping the others; an item that hits a database error is retried alone
+    through :func:`publish_due_revision` after the batch commits, so one poisoned row
+    cannot hold the batch hostage.
+    """
+    now = now or timezone.now()
+    ids = list(dict.fromkeys(revision_ids))
+    hints = _publish_hints(ids)
+    outcomes: dict[int, Outcome] = {}
+    claimable = []
+    for revision_id in ids:
+        early = _precheck(revision_id, hints.get(revision_id), now)
+        if early is None:
+            claimable.append(revision_id)
+        else:
+            outcomes[revision_id] = early
+    alone: list[int] = []
+    while claimable:
+        started = time.monotonic()
+        published: list[int] = []
+        skipped: list[tuple[int, str]] = []
+        with transaction.atomic():
+            while claimable and time.monotonic() - started < BATCH_SECONDS:
+                revision_id = claimable.pop(0)
+                hint = hints[revision_id]
+                try:
+                    with transaction.atomic():  # a savepoint: one item's failure is its own
+                        outcome, problem = _claim_and_publish(revision_id, hint, now)
+                except DatabaseError:
+                    logger.warning(
+                        "scheduled publish of revision %s hit a database error in a batch;"
+                        " retrying it alone",
+                        revision_id,
+                        exc_info=True,
+                    )
+                    alone.append(revision_id)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one bad item must never stop the others
+                    logger.exception("scheduled publish of revision %s failed", revision_id)
+                    _record_issue(
+                        "publish",
+                        reason=f"{exc.__class__.__name__}: {exc}",
+                        final=False,
+                        **_issue_key(revision_id, hint),
+                    )
+                    outcome, problem = Outcome.FAILED, None
+                if outcome is not None:
+                    outcomes[revision_id] = outcome
+                elif problem:
+                    skipped.append((revision_id, problem))
+                else:
+                    published.append(revision_id)
+            if transaction.get_rollback():
+                # A savepoint could not be rolled back (the connection broke): nothing
+                # in this batch will commit, so say so; the task retries all of it.
+                raise DatabaseError("scheduler batch transaction is broken")
+        for revision_id in published:
+            _report_published(revision_id, hints[revision_id])
+            outcomes[revision_id] = Outcome.PUBLISHED
+        for revision_id, problem in skipped:
+            outcomes[revision_id] = _report_skipped(revision_id, hints[revision_id], problem)
+    for revision_id in alone:
+        outcomes[revision_id] = publish_due_revision(revision_id, now=now)
+    return outcomes
 
 
 def expire_due_object(

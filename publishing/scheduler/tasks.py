@@ -4,7 +4,9 @@ Arguments are primary keys; every task re-reads the database and is idempotent, 
 duplicate delivery (Redis re-delivery, a re-armed wake-up, a retry) does nothing.
 """
 
+import datetime as dt
 import logging
+from collections import defaultdict
 
 from celery import shared_task
 from celery.signals import worker_ready
@@ -34,6 +36,15 @@ def publish_scheduled_revision(revision_id: int) -> str:
 
 
 @shared_task(ignore_result=True, acks_late=True, **RETRY)
+def publish_scheduled_revisions(revision_ids: list[int]) -> dict[str, int]:
+    """Wake-up for scheduled revisions due at one instant: publish those still due."""
+    counts: dict[str, int] = {}
+    for outcome in scheduler.publish_due_revisions(revision_ids).values():
+        counts[str(outcome)] = counts.get(str(outcome), 0) + 1
+    return counts
+
+
+@shared_task(ignore_result=True, acks_late=True, **RETRY)
 def expire_scheduled_object(content_type_id: int, object_id: str) -> str:
     """Wake-up for one expiry: unpublish the object if it is still live and due."""
     return str(scheduler.expire_due_object(content_type_id, object_id))
@@ -50,9 +61,21 @@ def sweep(now=None) -> dict[str, int]:
     now = now or timezone.now()
     eager = app.conf.task_always_eager
     candidates, wake_ups = scheduler.wake_ups_to_arm(now, only_due=eager)
+    publishes: dict[dt.datetime | None, list[int]] = defaultdict(list)
     for wake_up in wake_ups:
-        task = publish_scheduled_revision if wake_up.kind == "publish" else expire_scheduled_object
-        task.apply_async(args=wake_up.args, eta=wake_up.eta)
+        if wake_up.kind == "publish":
+            publishes[wake_up.eta].append(wake_up.args[0])
+        else:
+            expire_scheduled_object.apply_async(args=wake_up.args, eta=wake_up.eta)
+    size = scheduler.BATCH_SIZE
+    for eta, revision_ids in publishes.items():
+        # Publishes due together go in batches that every worker process can take one of.
+        for start in range(0, len(revision_ids), size):
+            batch = revision_ids[start : start + size]
+            if len(batch) == 1:
+                publish_scheduled_revision.apply_async(args=(batch[0],), eta=eta)
+            else:
+                publish_scheduled_revisions.apply_async(args=(batch,), eta=eta)
     return {"candidates": candidates, "armed": len(wake_ups)}
 
 

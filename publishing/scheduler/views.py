@@ -36,6 +36,8 @@ class ScheduledRow:
     edit_url: str | None = None
     #: Why the row will not happen as shown ("" when it is scheduled).
     not_scheduled: str = ""
+    #: The scheduled revision of a go-live (None for expiries).
+    revision_id: int | None = None
 
     @property
     def when_local(self) -> str:
@@ -91,11 +93,19 @@ def scheduled_rows(now: dt.datetime) -> list[ScheduledRow]:
     """Pending go-lives (scheduled revisions) and expiries (live objects), soonest first."""
     rows: list[ScheduledRow] = []
     revisions = Revision.objects.filter(approved_go_live_at__isnull=False).values_list(
-        "base_content_type_id", "object_id", "object_str", "approved_go_live_at"
+        "base_content_type_id", "object_id", "object_str", "approved_go_live_at", "pk"
     )
-    for content_type_id, object_id, title, when in revisions:
+    for content_type_id, object_id, title, when, revision_id in revisions:
         rows.append(
-            ScheduledRow(str(_("Go live")), title, "", when, content_type_id, str(object_id))
+            ScheduledRow(
+                str(_("Go live")),
+                title,
+                "",
+                when,
+                content_type_id,
+                str(object_id),
+                revision_id=revision_id,
+            )
         )
     for model in scheduled_models():
         content_type_id = ContentType.objects.get_for_model(model).pk

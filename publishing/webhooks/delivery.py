@@ -35,6 +35,7 @@ from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from cms.task_logs import network_failure
 from publishing.models import Delivery, DeliveryAttempt, Partner
 from publishing.webhooks.security import CheckedAdapter, UnsafeConnectionError
 
@@ -307,6 +308,8 @@ def record(outgoing: Outgoing, result: Result) -> str:
             changes.update(
                 state=Delivery.State.FAILED, next_attempt_at=now + timedelta(seconds=delay)
             )
+            reason = result.error or f"answered {result.status_code}"
+            network_failure(f"webhook delivery {delivery.pk}", outgoing.url, reason, delay)
     # Only the lease holder moves the delivery on; a late sender whose lease ran out
     # (and whose delivery was resent) only adds its attempt to the log.
     Delivery.objects.filter(pk=delivery.pk, lease_token=outgoing.lease_token).update(

@@ -48,11 +48,40 @@
     label.querySelector('[data-zone-offset]').textContent = offsetText(offsetAt(zone, instant));
   }
 
+  // Wagtail's date picker floats over the page (appended to <body>) and, in the schedule
+  // dialog, covers the expiry field and the "Save schedule" button. There it is moved
+  // into the dialog, after its field, and laid out in the flow (static/css/schedule-zone.css):
+  // it pushes the buttons down instead of covering them.
+  function keepPickerInFlow(input) {
+    const dialog = input.closest('[role="dialog"], dialog, .w-dialog');
+    if (!dialog || !window.jQuery) return;
+    const picker = window.jQuery(input).data('xdsoft_datetimepicker');
+    if (!picker || !picker[0]) return;
+    const field = input.closest('[data-field-wrapper], .w-field__wrapper') || input.parentElement;
+    if (picker[0].previousElementSibling !== field) field.after(picker[0]);
+    picker[0].classList.add('schedule-picker-in-flow');
+    // The picker closes when its field loses focus or on a mousedown outside it; closed,
+    // it no longer pushes the buttons down, so they would move between mousedown and
+    // mouseup and the click be lost. A press on a dialog button keeps focus and picker
+    // as they are, so the click lands (keyboard users reach the button by Tab as usual).
+    dialog.querySelectorAll('button').forEach((button) => {
+      if (button.dataset.schedulePickerKept) return;
+      button.dataset.schedulePickerKept = 'true';
+      button.addEventListener('mousedown', (event) => {
+        event.preventDefault();
+        event.stopPropagation();
+      });
+    });
+  }
+
   function bind() {
     document.querySelectorAll('[data-schedule-zone-for]').forEach((label) => {
       const input = document.getElementById(label.dataset.scheduleZoneFor);
       if (!input || input.dataset.scheduleZoneBound) return;
       input.dataset.scheduleZoneBound = 'true';
+      ['focus', 'click', 'input'].forEach((type) =>
+        input.addEventListener(type, () => keepPickerInFlow(input)));
+      keepPickerInFlow(input);
       const redo = () => update(label, input);
       ['input', 'change', 'blur'].forEach((type) => input.addEventListener(type, redo));
       // The date picker reports a pick through jQuery, which native listeners miss.

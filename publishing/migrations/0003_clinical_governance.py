@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('publishing', '0001_initial'),
+        ('publishing', '0002_releases_and_calendar_tokens'),
         ('wagtailcore', '0098_apitoken'),
         ('wagtailadmin', '0001_create_admin_access_permissions'),
         ('contenttypes', '0002_remove_content_type_name'),
