@@ -6,7 +6,7 @@ from wagtail.api.v3.urls import api as api_v3
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
-from cms import media, page_passwords, views
+from cms import media, openapi, page_passwords, views
 from cms.api import api_router
 
 urlpatterns = [
@@ -14,9 +14,12 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),
+    path("api/openapi.json", openapi.openapi_view, name="openapi"),
     path("api/v3/", api_v3.urls),
     # By string: cms never imports screening (tests/test_project.py checks the direction).
     path("api/screening/", include("screening.urls")),
+    # By string too: cms never imports publishing.
+    path("api/changes/", include("publishing.webhooks.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": views.PublicSitemap}}),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),

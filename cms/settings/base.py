@@ -342,6 +342,20 @@ WEBHOOK_MAX_CONCURRENCY = int(env("WEBHOOK_MAX_CONCURRENCY", "64"))
 # ones: a hanging partner must not hold a worker slot (publishes wait behind it).
 WEBHOOK_TASK_WAIT_SECONDS = float(env("WEBHOOK_TASK_WAIT_SECONDS", "1"))
 
+# The partner OpenAPI document (cms/openapi.py): each app's part, read by name.
+OPENAPI_PARTS = [
+    "cms.openapi.preview_part",
+    "publishing.webhooks.openapi.openapi_part",
+    "screening.openapi.openapi_part",
+]
+
+# --- Changes feed (publishing/webhooks/changes.py) -------------------------------------
+# Days of events (tombstones included) kept, so a cursor this old still resumes; older: 410.
+CHANGES_FEED_RETENTION_DAYS = max(30, int(env("CHANGES_FEED_RETENTION_DAYS", "35")))
+# A reader numbers committed events older than this whose own after-commit hook never ran
+# (the process died); younger ones are left to that hook, which runs after cache purges.
+CHANGES_FEED_STAMP_GRACE_SECONDS = 5
+
 # Wagtail 8 runs reference-index, search-index and file clean-up work through
 # django-tasks. We send it to our Celery workers after commit (cms/background.py): the
 # immediate backend would run it inside the publishing transaction, before the page is

@@ -4,6 +4,7 @@ from .governance import ClinicalGovernanceSettings, ClinicalReviewTask  # noqa: 
 from .releases import CalendarFeedToken, Release, ReleaseItem  # noqa: F401
 from .scheduling import ScheduleIssue  # noqa: F401
 from .webhooks import (  # noqa: F401
+    ChangesHorizon,
     Delivery,
     DeliveryAttempt,
     Partner,

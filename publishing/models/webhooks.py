@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -162,13 +163,22 @@ class WebhookPageState(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """One change to one page, fanned out to every matching partner."""
+    """One change to one page: fanned out to every matching partner, and the history the
+    changes feed (``publishing.webhooks.changes``) serves.
+
+    Written for every public change, whether or not a partner is subscribed, so the feed
+    and the pushes share one history and one id. ``seq`` is stamped after commit, in
+    commit order (see ``changes.stamp``): the feed's cursors are over it, so a publish
+    that commits after a slower one started can never slip behind a cursor already
+    handed out, as it could with the auto-increment id.
+    """
 
     class Type(models.TextChoices):
         PUBLISHED = "page.published", _("page published")
         UPDATED = "page.updated", _("page updated")
         UNPUBLISHED = "page.unpublished", _("page unpublished")
         REVIEW_LAPSED = "page.review_lapsed", _("page clinical review lapsed")
+        DELETED = "page.deleted", _("page deleted")
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     type = models.CharField(_("event"), max_length=32, choices=Type.choices)
@@ -177,13 +187,48 @@ class WebhookEvent(models.Model):
     version = models.PositiveBigIntegerField(_("version"))
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
     data = models.JSONField(_("page data"))
+    # --- for the changes feed -------------------------------------------------------
+    #: Position in commit order; NULL until stamped after commit. Unique: its index is
+    #: the range a page of changes reads.
+    seq = models.BigIntegerField(_("sequence"), null=True, blank=True, unique=True)
+    page_type = models.CharField(_("page type"), max_length=100, blank=True, default="")
+    page_url = models.CharField(_("page URL"), max_length=500, blank=True, default="")
+    #: The page's tags when the event happened, lower-cased, as ``|a|b|`` (a ``tag=``
+    #: filter that works alike on SQLite and PostgreSQL).
+    page_tags = models.CharField(_("page tags"), max_length=1000, blank=True, default="")
 
     class Meta:
         verbose_name = _("webhook event")
         ordering = ["-occurred_at"]
+        indexes = [
+            # ``?type=`` reads a range of this index; plain pages read the ``seq`` one.
+            models.Index(fields=["page_type", "seq"], name="webhookevent_type_seq_idx"),
+            # The stamper finds what is not stamped yet without walking the table.
+            models.Index(
+                fields=["id"], name="webhookevent_unstamped_idx", condition=Q(seq__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.page_title} (v{self.version})"
+
+    @property
+    def webhook_id(self) -> str:
+        """The ``webhook-id`` of every push of this event, and its id in the changes feed."""
+        return f"msg_{self.event_id.hex}"
+
+
+class ChangesHorizon(models.Model):
+    """One row: the changes feed's events up to ``pruned_through`` (a ``seq``) may be gone,
+    so a cursor before it answers 410 rather than silently skip a tombstone."""
+
+    pruned_through = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("changes feed horizon")
+
+    def __str__(self) -> str:
+        return f"pruned through {self.pruned_through}"
 
 
 class Delivery(models.Model):
@@ -201,8 +246,9 @@ class Delivery(models.Model):
     partner = models.ForeignKey(
         Partner, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("partner")
     )
-    # Stable across retries and redeliveries, so the partner can drop duplicates.
-    webhook_id = models.CharField(_("webhook id"), max_length=64, unique=True)
+    # Stable across retries and redeliveries, so the partner can drop duplicates; the
+    # event's own id (``WebhookEvent.webhook_id``), so the changes feed names it alike.
+    webhook_id = models.CharField(_("webhook id"), max_length=64, db_index=True)
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.PENDING, db_index=True
     )

@@ -8,7 +8,6 @@ commit; the sweeper finds anything whose hint was lost.
 from __future__ import annotations
 
 import logging
-import uuid
 from functools import partial
 
 from django.db import transaction
@@ -18,6 +17,7 @@ from wagtail.models import Page
 from cms import visibility
 from cms.content import page_content
 from publishing.models import Delivery, Partner, WebhookEvent, WebhookPageState
+from publishing.webhooks import changes
 
 logger = logging.getLogger(__name__)
 
@@ -87,17 +87,51 @@ def page_review_lapsed(page: Page) -> WebhookEvent | None:
         )
 
 
+def page_deleted(page: Page) -> WebhookEvent | None:
+    """[changes feed] A page deleted: ``page.deleted``, when partners may have known it.
+
+    Called before the rows go (``pre_delete``), inside the delete's transaction, so the
+    tombstone commits or rolls back with the delete itself.
+    """
+    page = page.specific
+    existed = WebhookPageState.objects.filter(page_id=page.pk).exists()
+    if not existed and not page.live:
+        return None  # never announced, never live: nobody outside knew it
+    # Pushed as ``page.unpublished``, as webhooks always have been (whichever of this
+    # and Wagtail's own unpublish-before-delete runs first); ``page.deleted`` follows in
+    # the feed only.
+    page_went_away(page)
+    with transaction.atomic():
+        state = _lock_state(page.pk)
+        data = {
+            "id": page.pk,
+            "type": page._meta.label,
+            "title": page.title,
+            "url": page.full_url or "",
+        }
+        return _record(
+            page, state, WebhookEvent.Type.DELETED, data, announced_live=False, push=False
+        )
+
+
 def _record(
-    page: Page, state: WebhookPageState, kind: str, data: dict, announced_live: bool
+    page: Page,
+    state: WebhookPageState,
+    kind: str,
+    data: dict,
+    announced_live: bool,
+    push: bool = True,
 ) -> WebhookEvent | None:
     state.version += 1
     state.announced_live = announced_live
     state.save(update_fields=["version", "announced_live"])
     label, tags = page._meta.label, page_tags(page)
     partners = [p for p in Partner.objects.filter(active=True) if p.wants(label, tags)]
-    if not partners:
-        return None
+    partners = partners if push else []  # [changes feed] a feed-only event
     now = timezone.now()
+    # [changes feed] The event is the history the changes feed serves: written for
+    # every change, whether or not a partner is subscribed; its seq is stamped after
+    # commit, in commit order.
     event = WebhookEvent.objects.create(
         type=kind,
         page_id=page.pk,
@@ -105,12 +139,19 @@ def _record(
         version=state.version,
         occurred_at=now,
         data=data,
+        page_type=label,
+        page_url=(data.get("url") or "")[:500],
+        page_tags=changes.tags_column(tags),
     )
+    transaction.on_commit(changes.stamp, robust=True)
+    if not partners:
+        return None
     deliveries = Delivery.objects.bulk_create(
         Delivery(
             event=event,
             partner=partner,
-            webhook_id=f"msg_{uuid.uuid4().hex}",
+            # [changes feed] the event's id: a push and a feed item of one change match.
+            webhook_id=event.webhook_id,
             next_attempt_at=now,
             created_at=now,
         )

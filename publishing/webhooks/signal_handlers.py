@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
@@ -69,6 +69,16 @@ def on_page_moved(
             events.page_went_away(page)
 
 
+def on_page_deleted(sender, instance, **kwargs) -> None:
+    """[changes feed] A page deleted (with each of its descendants): ``page.deleted``.
+
+    Connected for the base ``Page`` only, so a page of a specific type, whose row is
+    deleted with its base row, is told once.
+    """
+    if type(instance) is Page:
+        events.page_deleted(instance)
+
+
 def register_signal_handlers() -> None:
     page_published.connect(on_page_published, dispatch_uid=f"{DISPATCH_PREFIX}.published")
     page_unpublished.connect(on_page_unpublished, dispatch_uid=f"{DISPATCH_PREFIX}.unpublished")
@@ -76,6 +86,7 @@ def register_signal_handlers() -> None:
     post_save.connect(
         on_restriction_saved, sender=PageViewRestriction, dispatch_uid=f"{DISPATCH_PREFIX}.private"
     )
+    pre_delete.connect(on_page_deleted, sender=Page, dispatch_uid=f"{DISPATCH_PREFIX}.deleted")
     post_delete.connect(
         on_restriction_deleted,
         sender=PageViewRestriction,

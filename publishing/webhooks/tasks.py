@@ -14,8 +14,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from publishing.models import Delivery, WebhookEvent
-from publishing.webhooks import delivery
+from publishing.models import Delivery
+from publishing.webhooks import changes, delivery
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,9 @@ def prune_delivery_log() -> int:
     deleted, _detail = Delivery.objects.filter(
         state__in=[Delivery.State.SUCCEEDED, Delivery.State.DEAD], created_at__lt=cutoff
     ).delete()
-    WebhookEvent.objects.filter(occurred_at__lt=cutoff, deliveries__isnull=True).delete()
+    # [changes feed] Events are the feed's tombstones too: kept for its retention at least,
+    # and dropped only as a prefix of their seq (see changes.prune).
+    days = max(settings.WEBHOOK_LOG_RETENTION_DAYS, settings.CHANGES_FEED_RETENTION_DAYS)
+    changes.prune(timezone.now() - timedelta(days=days))
     logger.info("Pruned %d webhook log rows older than %s", deleted, cutoff)
     return deleted

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('publishing', '0002_releases_and_calendar_tokens'),
+        ('publishing', '0003_changes_feed'),
         ('wagtailcore', '0098_apitoken'),
         ('wagtailadmin', '0001_create_admin_access_permissions'),
         ('contenttypes', '0002_remove_content_type_name'),
@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='webhookevent',
             name='type',
-            field=models.CharField(choices=[('page.published', 'page published'), ('page.updated', 'page updated'), ('page.unpublished', 'page unpublished'), ('page.review_lapsed', 'page clinical review lapsed')], max_length=32, verbose_name='event'),
+            field=models.CharField(choices=[('page.published', 'page published'), ('page.updated', 'page updated'), ('page.unpublished', 'page unpublished'), ('page.review_lapsed', 'page clinical review lapsed'), ('page.deleted', 'page deleted')], max_length=32, verbose_name='event'),
         ),
         migrations.CreateModel(
             name='ClinicalGovernanceSettings',
