@@ -2,15 +2,17 @@
 
 import datetime as dt
 
-from django.db.models import F, Q
+from django.apps import apps
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.reports import ReportView
+from wagtail.models import Page
 
-from cms.models import BlogPostPage
+from cms.models import HealthReviewMixin
 
 REVIEW_WARNING_DAYS = 30
 
@@ -48,14 +50,29 @@ class ReviewsDueReportView(ReportView):
         return reviews_due()
 
 
-def reviews_due(within_days: int = REVIEW_WARNING_DAYS):
-    """Live health pages never reviewed, overdue, or due within ``within_days``."""
+def health_page_models() -> list[type[Page]]:
+    """Every concrete page type with a clinical review (blog posts, screener, program,
+    event pages), found through the shared mixin so cms names no other app."""
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, HealthReviewMixin) and issubclass(model, Page)
+    ]
+
+
+def reviews_due(within_days: int = REVIEW_WARNING_DAYS) -> list[Page]:
+    """Live health pages of every type never reviewed, overdue, or due within
+    ``within_days``: never reviewed first, then soonest due."""
     horizon = timezone.localdate() + dt.timedelta(days=within_days)
-    return (
-        BlogPostPage.objects.live()
-        .filter(Q(next_review_due__lte=horizon) | Q(next_review_due__isnull=True))
-        .select_related("reviewed_by")
-        .order_by(F("next_review_due").asc(nulls_first=True), "pk")
+    pages: list[Page] = []
+    for model in health_page_models():
+        pages += (
+            model.objects.live()
+            .filter(Q(next_review_due__lte=horizon) | Q(next_review_due__isnull=True))
+            .select_related("reviewed_by")
+        )
+    return sorted(
+        pages, key=lambda page: (page.next_review_due is not None, page.next_review_due, page.pk)
     )
 
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 from wagtail.models import Page
 
 from cms import visibility
-from cms.models import BlogPostPage, EventIndexPage, EventResourcesPage, HomePage
+from cms.models import (
+    BlogPostPage,
+    EventIndexPage,
+    EventResourcesPage,
+    HealthReviewMixin,
+    HomePage,
+)
 
 
 def organization(home: HomePage | None) -> dict:
@@ -48,18 +54,27 @@ def _post(page: BlogPostPage, home: HomePage | None) -> list[dict]:
     if home:
         posting["publisher"] = {"@id": f"{home.full_url}#organization"}
     graph = [posting]
-    if page.last_reviewed and page.reviewed_by:
-        graph.append(
-            {
-                "@type": "MedicalWebPage",
-                "url": page.full_url,
-                "name": page.title,
-                "mainEntity": {"@id": f"{page.full_url}#post"},
-                "lastReviewed": page.last_reviewed.isoformat(),
-                "reviewedBy": _person(page.reviewed_by),
-            }
-        )
+    if _review(page):
+        graph.append(_medical_page(page, main_entity=f"{page.full_url}#post"))
     return graph
+
+
+def _review(page: Page) -> dict:
+    """``lastReviewed`` and ``reviewedBy`` of a health page that has a clinical review."""
+    if not isinstance(page, HealthReviewMixin) or not (page.last_reviewed and page.reviewed_by):
+        return {}
+    return {
+        "lastReviewed": page.last_reviewed.isoformat(),
+        "reviewedBy": _person(page.reviewed_by),
+    }
+
+
+def _medical_page(page: Page, main_entity: str | None = None) -> dict:
+    """schema.org ``MedicalWebPage`` for health content, with its review when it has one."""
+    data = {"@type": "MedicalWebPage", "url": page.full_url, "name": page.title}
+    if main_entity:
+        data["mainEntity"] = {"@id": main_entity}
+    return {**data, **_review(page)}
 
 
 def _series(index: EventIndexPage) -> dict:
@@ -86,6 +101,8 @@ def _event(page: EventResourcesPage, home: HomePage | None) -> list[dict]:
         event["location"] = {"@type": "Place", "name": page.place}
     if home:
         event["organizer"] = {"@id": f"{home.full_url}#organization"}
+    if _review(page):
+        return [event, _medical_page(page)]
     return [event]
 
 
@@ -99,6 +116,8 @@ def structured_data(page: Page, home: HomePage | None) -> dict:
         graph += _event(specific, home)
     elif isinstance(specific, EventIndexPage):
         graph.append(_series(specific))
+    elif isinstance(specific, HealthReviewMixin):  # screener, program: health pages
+        graph.append(_medical_page(specific))
     else:
         graph.append({"@type": "WebPage", "name": page.title, "url": page.full_url})
     return {"@context": "https://schema.org", "@graph": graph}

@@ -23,7 +23,7 @@ from wagtail.search import index
 
 from cms import visibility
 from cms.blocks import ArticleStreamBlock
-from cms.models import SitePageMixin
+from cms.models import HealthReviewMixin, SitePageMixin
 from cms.serializers import PublicPageLinkField
 
 from .blocks import (
@@ -96,15 +96,19 @@ DEFAULT_DISCLAIMER = (
 )
 
 
-class ProgramPage(SitePageMixin, Page):
+class ProgramPage(SitePageMixin, HealthReviewMixin, Page):
     """The program a cleared reader goes on to (the back-pain program)."""
 
     intro = RichTextField(_("introduction"), blank=True)
     body = StreamField(ArticleStreamBlock(), blank=True, verbose_name=_("body"))
 
-    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        FieldPanel("body"),
+        *HealthReviewMixin.review_panels,
+    ]
     search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
-    api_fields = [APIField("intro"), APIField("body")]
+    api_fields = [APIField("intro"), APIField("body"), *HealthReviewMixin.review_api_fields]
 
     class Meta:
         verbose_name = _("program page")
@@ -137,7 +141,7 @@ class ClinicalSafetyPanel(Panel):
             return context
 
 
-class ScreenerPage(SitePageMixin, Page):
+class ScreenerPage(SitePageMixin, HealthReviewMixin, Page):
     """A red-flag screener. Answers are evaluated and forgotten; nothing here stores them."""
 
     # Its form carries a per-reader CSRF token: never a shared cached answer.
@@ -249,6 +253,7 @@ class ScreenerPage(SitePageMixin, Page):
             ],
             heading=_("Clinical sign-off"),
         ),
+        *HealthReviewMixin.review_panels,
     ]
     search_fields = Page.search_fields + [index.SearchField("question")]
     api_fields = [
@@ -261,6 +266,7 @@ class ScreenerPage(SitePageMixin, Page):
         APIField("none_message"),
         APIField("disclaimer"),
         APIField("program_page", serializer=PublicPageLinkField()),
+        *HealthReviewMixin.review_api_fields,
     ]
 
     class Meta:

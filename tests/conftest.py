@@ -134,6 +134,14 @@ def _fresh_cache(request):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _publish_gate(request, settings):
+    """The clinical-review gate (cms/publish_gate.py) is on only in tests marked
+    ``clinical_gate``: most tests publish screener pages in code to test other things, and
+    would otherwise have to run a clinical review first. The governance tests turn it on."""
+    settings.PUBLISH_GATE_ENFORCED = request.node.get_closest_marker("clinical_gate") is not None
+
+
 # What the seed loader wrote, recorded once per test process (tests/snapshot.py).
 _seed_recording: list[Recording] = []
 

@@ -12,7 +12,7 @@ from wagtail.api import APIField
 from wagtail.models import Page
 from wagtail_headless_preview.models import HeadlessPreviewMixin
 
-from cms import visibility
+from cms import publish_gate, visibility
 from cms.panels import ZonedPublishingPanel
 from cms.response_cache import mark_public
 from cms.serializers import AuthorSerializer
@@ -67,6 +67,39 @@ class SitePageMixin(ExpiryAwareMixin, HeadlessPreviewMixin):
             mark_public(response)
         return response
 
+    # --- the publish gate (``cms.publish_gate``; clinical governance registers it) ------
+    def publish(self, revision, *args, **kwargs):
+        """Every code path (``revision.publish()``, workflows, the scheduler, releases)
+        meets the gate here, before Wagtail's action changes anything."""
+        publish_gate.check(revision, self)
+        return super().publish(revision, *args, **kwargs)
+
+    def save(self, *args, **kwargs):
+        """Backstop for paths that run Wagtail's publish action without ``publish()``
+        (the admin's edit view, API v3): a new live revision must pass the gate too."""
+        update_fields = kwargs.get("update_fields")
+        if (
+            self.pk
+            and self.live
+            and self.live_revision_id
+            and (update_fields is None or "live_revision" in update_fields)
+            and publish_gate.enforced()
+        ):
+            before = (
+                Page.objects.filter(pk=self.pk).values_list("live_revision_id", flat=True).first()
+            )
+            if before != self.live_revision_id:
+                publish_gate.check(self.live_revision, self)
+        return super().save(*args, **kwargs)
+
+    def get_workflow(self):
+        """The workflow the page type's policy requires (clinical review), else Wagtail's."""
+        return publish_gate.required_workflow(self) or super().get_workflow()
+
+    @property
+    def has_workflow(self) -> bool:
+        return publish_gate.required_workflow(self) is not None or super().has_workflow
+
     @property
     def public_parent(self) -> Page | None:
         """The parent for breadcrumbs and feed titles: ``None`` when it is not public."""
@@ -113,6 +146,11 @@ class HealthReviewMixin(models.Model):
     )
     last_reviewed = models.DateField(_("last reviewed"), null=True, blank=True)
     next_review_due = models.DateField(_("next review due"), null=True, blank=True)
+    # Set by the scheduler when ``next_review_due`` passed (exactly once per due date);
+    # cleared by the next approved review. Readers then see "being reviewed".
+    review_lapsed_on = models.DateField(
+        _("review lapsed on"), null=True, blank=True, editable=False
+    )
 
     review_panels = [
         MultiFieldPanel(
@@ -124,10 +162,16 @@ class HealthReviewMixin(models.Model):
         APIField("reviewed_by", serializer=AuthorSerializer(allow_null=True)),
         APIField("last_reviewed"),
         APIField("next_review_due"),
+        APIField("review_lapsed"),
     ]
 
     class Meta:
         abstract = True
+
+    @property
+    def review_lapsed(self) -> bool:
+        """True once the scheduler applied the lapse of the current review."""
+        return self.review_lapsed_on is not None
 
     def clean(self) -> None:
         super().clean()

@@ -15,7 +15,7 @@ from cms import visibility
 from cms.serializers import DocumentLinkSerializer, SafeURLField
 from cms.syndication import Role, Syndication
 
-from .base import SitePageMixin, shown
+from .base import HealthReviewMixin, SitePageMixin, shown
 
 
 class EventIndexPage(SitePageMixin, Page):
@@ -42,7 +42,7 @@ class EventIndexPage(SitePageMixin, Page):
         return context
 
 
-class EventResourcesPage(SitePageMixin, Page):
+class EventResourcesPage(SitePageMixin, HealthReviewMixin, Page):
     """One year's event: its theme, and the session and resource links readers come for."""
 
     year = models.PositiveSmallIntegerField(
@@ -67,6 +67,7 @@ class EventResourcesPage(SitePageMixin, Page):
         FieldPanel("intro"),
         InlinePanel("sessions", label=_("Educational session"), heading=_("Sessions")),
         InlinePanel("resources", label=_("Resource"), heading=_("Resources")),
+        *HealthReviewMixin.review_panels,
     ]
     search_fields = Page.search_fields + [
         index.SearchField("theme"),
@@ -88,6 +89,7 @@ class EventResourcesPage(SitePageMixin, Page):
         APIField("intro"),
         APIField("sessions"),
         APIField("resources"),
+        *HealthReviewMixin.review_api_fields,
     ]
 
     api_prefetch_related = ("sessions__document", "resources__document")

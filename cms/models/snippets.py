@@ -1,5 +1,6 @@
 """Snippets: authors credited on posts, and the promotions shown on the home page."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +30,15 @@ class Author(index.Indexed, models.Model):
         related_name="+",
     )
     bio = RichTextField(_("bio"), blank=True, features=["bold", "italic", "link"])
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("admin account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="author_profile",
+        help_text=_("A clinician's clinical reviews approved in the admin credit this author."),
+    )
 
     panels = [
         FieldPanel("name"),
@@ -36,6 +46,7 @@ class Author(index.Indexed, models.Model):
         FieldPanel("credentials"),
         FieldPanel("photo"),
         FieldPanel("bio"),
+        FieldPanel("user"),
     ]
     search_fields = [
         index.SearchField("name"),

@@ -311,6 +311,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 2.0,
         "options": {"expires": 5},
     },
+    # Clinical reviews whose "next review due" arrived: banner, webhook, optional unpublish.
+    "review-lapse-sweep": {
+        "task": "publishing.governance.tasks.review_lapse_sweep",
+        "schedule": 5.0,
+        "options": {"expires": 10},
+    },
 }
 
 # --- Front-end cache / CDN purge (publishing/pipeline/) ------------------------------
@@ -335,6 +341,13 @@ if env("CLOUDFRONT_DISTRIBUTION_ID"):
     }
 # Longest a webhook or WebSub ping waits for a failing purge before it goes out anyway.
 FRONTEND_CACHE_MAX_WAIT_SECONDS = int(env("FRONTEND_CACHE_MAX_WAIT_SECONDS", "300"))
+
+# --- Clinical governance (publishing/governance/) ------------------------------------
+# A finished workflow publishes the revision its Clinical review approved (Wagtail's
+# default publishes the latest revision, which may be an edit made after the review).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "publishing.governance.workflow.publish_approved_revision"
+# The publish gate (cms/publish_gate.py). Only tests switch it off (tests/conftest.py).
+PUBLISH_GATE_ENFORCED = True
 
 # --- Partner webhooks (publishing/webhooks/) -----------------------------------------
 # CIDRs partner URLs may resolve to besides public addresses (empty: public only).

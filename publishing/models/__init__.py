@@ -1,5 +1,6 @@
 """Publishing models, one module per area (scheduling, feeds, webhooks)."""
 
+from .governance import ClinicalGovernanceSettings, ClinicalReviewTask  # noqa: F401
 from .pipeline import CdnPurge  # noqa: F401
 from .releases import CalendarFeedToken, Release, ReleaseItem  # noqa: F401
 from .scheduling import ScheduleIssue  # noqa: F401

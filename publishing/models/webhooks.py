@@ -176,6 +176,7 @@ class WebhookEvent(models.Model):
         PUBLISHED = "page.published", _("page published")
         UPDATED = "page.updated", _("page updated")
         UNPUBLISHED = "page.unpublished", _("page unpublished")
+        REVIEW_LAPSED = "page.review_lapsed", _("page clinical review lapsed")
         DELETED = "page.deleted", _("page deleted")
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

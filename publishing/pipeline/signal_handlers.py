@@ -24,6 +24,7 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from cms import visibility
 from cms.models import Author
+from publishing.governance.signals import review_lapsed
 from publishing.pipeline import steps
 from publishing.pipeline.change import Change, collecting
 from publishing.syndication.feeds import FeedKey
@@ -156,6 +157,18 @@ def republish_if_public(page_id: int) -> None:
             went_live(current, page)
 
 
+def on_review_lapsed(sender, instance: Page, **kwargs) -> None:
+    """A lapsed clinical review puts a banner on the page: its answers and feeds change."""
+    with change() as current:
+        current.add_page(instance)
+        if not visibility.is_public(instance):
+            return
+        current.add_feeds(feed_keys_for_page(instance))
+        event = events.page_review_lapsed(instance, not_before=steps.hold_until())
+        if event is not None:
+            current.delivery_ids += events.delivery_ids(event)
+
+
 def on_author_changed(sender, instance: Author, **kwargs) -> None:
     with change() as current:
         current.add_feeds({FeedKey("blog"), FeedKey("author", instance.slug)})
@@ -171,6 +184,7 @@ def register_signal_handlers() -> None:
     page_published.connect(on_page_published, dispatch_uid=f"{UID}.published")
     page_unpublished.connect(on_page_unpublished, dispatch_uid=f"{UID}.unpublished")
     post_page_move.connect(on_page_moved, dispatch_uid=f"{UID}.moved")
+    review_lapsed.connect(on_review_lapsed, dispatch_uid=f"{UID}.review_lapsed")
     post_save.connect(on_page_saved, dispatch_uid=f"{UID}.saved")
     pre_delete.connect(on_page_deleted, dispatch_uid=f"{UID}.deleted")
     post_save.connect(

@@ -54,7 +54,9 @@ from wagtail.log_actions import registry as log_registry
 from wagtail.models import DraftStateMixin, Page, Revision
 from wagtail.permissions import policy_registry
 
+from cms import publish_gate
 from cms.health import BEAT_TICK_CACHE_KEY
+from publishing.governance.gate import refusal as governance_refusal
 from publishing.models import ScheduleIssue
 
 logger = logging.getLogger(__name__)
@@ -87,6 +89,7 @@ class Outcome(enum.StrEnum):
     BUSY = "busy"  # another process holds the row; it will finish or roll back
     DEFERRED = "deferred"  # expiry waits for a due scheduled revision of the same object
     SKIPPED = "skipped"
+    HELD = "held"  # clinical governance: no valid clinical review; kept scheduled
     FAILED = "failed"
 
 
@@ -153,6 +156,14 @@ def _publish_problem(revision: Revision, obj: models.Model, now: dt.datetime) ->
                 "user": user.get_username()
             }
     return None
+
+
+def _governance_hold(revision: Revision, obj: models.Model, now: dt.datetime) -> str | None:
+    """Clinical governance: why this revision is held at go-live (no approved clinical
+    review of it, or the review lapsed), or None. Held, not dropped."""
+    if not publish_gate.enforced():
+        return None
+    return governance_refusal(revision, obj.specific if isinstance(obj, Page) else obj, now)
 
 
 # --- issues (visible skips and failures) ------------------------------------------------
@@ -252,8 +263,9 @@ def _claim_and_publish(
 ) -> tuple[Outcome | None, str | None]:
     """Inside a transaction: lock, re-check and publish one revision.
 
-    Returns (outcome, None) when the claim found nothing to do, (None, problem) when a
-    final problem cancelled the schedule, and (None, None) when it published.
+    Returns (outcome, None) when the claim found nothing to do (or held it: clinical
+    governance), (None, problem) when a final problem cancelled the schedule, and
+    (None, None) when it published.
     """
     base_model = _base_model(hint["base_content_type_id"])
     object_id = hint["object_id"]
@@ -271,6 +283,15 @@ def _claim_and_publish(
     if revision is None:
         return Outcome.NOTHING, None  # published, cancelled or rescheduled meanwhile
     problem = _publish_problem(revision, obj, now)
+    # --- clinical governance: hold (keep the schedule, record the issue) ---------------
+    held = None if problem else _governance_hold(revision, obj, now)
+    if held:
+        # Not cancelled: an approval of this revision resolves the issue and the sweep
+        # re-arms it. Shown in the Scheduled report and on the dashboard.
+        logger.warning("scheduled publish of revision %s held: %s", revision_id, held)
+        _record_issue("publish", reason=held, final=True, **_issue_key(revision_id, hint))
+        return Outcome.HELD, None
+    # --- end clinical governance --------------------------------------------------------
     if problem:
         # Final: cancel the schedule (Wagtail logs "wagtail.schedule.cancel").
         revision.approved_go_live_at = None

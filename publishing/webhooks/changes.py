@@ -309,7 +309,12 @@ def _deltas(query: Query, after: int, top: int) -> dict:
     )
     has_more = len(rows) > query.limit
     rows = rows[: query.limit]
-    live_types = {WebhookEvent.Type.PUBLISHED, WebhookEvent.Type.UPDATED}
+    # Items that announce a page as public now (a lapse banner too): shown only if it is.
+    live_types = {
+        WebhookEvent.Type.PUBLISHED,
+        WebhookEvent.Type.UPDATED,
+        WebhookEvent.Type.REVIEW_LAPSED,
+    }
     shown = set(
         visibility.public_pages()
         .filter(pk__in={row.page_id for row in rows if row.type in live_types})

@@ -87,6 +87,25 @@ def may_be_known(page: Page) -> bool:
     return page.live or WebhookPageState.objects.filter(page_id=page.pk).exists()
 
 
+def page_review_lapsed(page: Page, not_before: datetime | None = None) -> WebhookEvent | None:
+    """A live page's clinical review lapsed: ``page.review_lapsed`` with its content (which
+    now says it is being reviewed). Nothing for a page partners were never told about."""
+    page = page.specific
+    if not visibility.is_public(page):
+        return None
+    with transaction.atomic():
+        state = _lock_state(page.pk)
+        data = page_content(page).as_dict()
+        return _record(
+            page,
+            state,
+            WebhookEvent.Type.REVIEW_LAPSED,
+            data,
+            announced_live=state.announced_live,
+            not_before=not_before,
+        )
+
+
 def page_deleted(page: Page) -> WebhookEvent | None:
     """[changes feed] A page deleted: ``page.deleted``, when partners may have known it.
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
+from cms import publish_gate
 from cms.models import (
     Author,
     BlogIndexPage,
@@ -92,7 +93,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         seed = json.loads(SEED_FILE.read_text(encoding="utf-8"))
-        with transaction.atomic():
+        # A system action: seed pages go live without the clinical-review gate. Seeded
+        # health pages carry no review ("Not yet clinically reviewed" to readers) and the
+        # screener is "not yet signed off", listed on the dashboard for sign-off.
+        with transaction.atomic(), publish_gate.system_action("seed content"):
             created = self.load(seed)
         if created:
             self.stdout.write(self.style.SUCCESS(f"Seed content: created {created} objects."))

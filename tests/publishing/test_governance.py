@@ -1,0 +1,408 @@
+"""Clinical governance: the Clinical review gates every publish path; reviews lapse once.
+
+The gate is on in this module only (``clinical_gate`` marker; tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+from freezegun import freeze_time
+from wagtail.models import APIToken, PageLogEntry, Workflow
+
+from cms import publish_gate
+from cms.models import Author, BlogPostPage
+from publishing.governance import lapse
+from publishing.models import ScheduleIssue, WebhookEvent
+from publishing.models.governance import (
+    CLINICAL_REVIEW_WORKFLOW,
+    CLINICAL_REVIEWERS_GROUP,
+    ClinicalGovernanceSettings,
+    LapseAction,
+)
+from publishing.scheduler import engine
+from screening.models import ProgramPage, ScreenerPage
+from tests.screening.test_clinical_safety import edit_form_data
+
+pytestmark = [pytest.mark.django_db, pytest.mark.clinical_gate]
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    user = django_user_model.objects.create_user(
+        "dr.lee", password="pw-for-tests", first_name="Dana", last_name="Lee"
+    )
+    user.groups.add(Group.objects.get(name=CLINICAL_REVIEWERS_GROUP))
+    return user
+
+
+@pytest.fixture
+def editor(django_user_model):
+    return django_user_model.objects.create_superuser("editor", password="pw-for-tests")
+
+
+@pytest.fixture
+def screener(seed) -> ScreenerPage:
+    return ScreenerPage.objects.get()
+
+
+def policy(**values) -> ClinicalGovernanceSettings:
+    from wagtail.models import Site
+
+    setting = ClinicalGovernanceSettings.for_site(Site.objects.get(is_default_site=True))
+    for name, value in values.items():
+        setattr(setting, name, value)
+    setting.save()
+    return setting
+
+
+def edit(page, editor, **changes):
+    """A new draft revision of ``page`` (by ``editor``), as the admin saves one."""
+    page = type(page).objects.get(pk=page.pk).get_latest_revision_as_object()
+    for name, value in changes.items():
+        setattr(page, name, value)
+    return page.save_revision(user=editor)
+
+
+def approve(page, reviewer, submitter, comment="Checked against NICE NG234."):
+    """Submit ``page``'s latest revision for clinical review and approve it."""
+    page = type(page).objects.get(pk=page.pk)
+    workflow = page.get_workflow()
+    assert workflow is not None and workflow.name == CLINICAL_REVIEW_WORKFLOW
+    state = workflow.start(page, submitter)
+    task_state = state.current_task_state
+    revision = task_state.revision
+    task_state.task.specific.on_action(task_state, reviewer, "approve", comment=comment)
+    revision.refresh_from_db()
+    return revision
+
+
+def live_revision_id(page) -> int | None:
+    return type(page).objects.values_list("live_revision_id", flat=True).get(pk=page.pk)
+
+
+# --- set-up and seed --------------------------------------------------------------------
+
+
+def test_seed_loads_the_screener_live_unreviewed_and_listed_for_signoff(screener, admin_client):
+    """The seed loader publishes as a system action; the screener says it is unreviewed."""
+    assert screener.live and screener.needs_clinical_signoff()
+    assert screener.reviewed_by_id is None and screener.last_reviewed is None
+    workflow = Workflow.objects.get(name=CLINICAL_REVIEW_WORKFLOW)
+    task = workflow.tasks.get().specific
+    assert list(task.groups.values_list("name", flat=True)) == [CLINICAL_REVIEWERS_GROUP]
+    assert screener.get_workflow() == workflow  # the policy: screeners need it
+    assert ProgramPage.objects.get().get_workflow() != workflow  # switchable, off by default
+
+    html = admin_client.get(screener.url).content.decode()
+    assert "Not yet clinically reviewed." in html
+    # Idempotent: a second load changes nothing and keeps one workflow.
+    from django.core.management import call_command
+
+    call_command("load_seed_content", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Workflow.objects.filter(name=CLINICAL_REVIEW_WORKFLOW).count() == 1
+
+
+def test_the_seed_loader_restores_a_missing_clinical_review_setup(screener):
+    """A flushed database (transactional tests) or a dump without the migration's rows."""
+    from django.core.management import call_command
+    from wagtail.models import Task
+
+    Workflow.objects.filter(name=CLINICAL_REVIEW_WORKFLOW).delete()
+    Task.objects.filter(name="Clinical review").delete()
+    Group.objects.filter(name=CLINICAL_REVIEWERS_GROUP).delete()
+    call_command("load_seed_content", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    workflow = ScreenerPage.objects.get(pk=screener.pk).get_workflow()
+    assert workflow.name == CLINICAL_REVIEW_WORKFLOW
+    task = workflow.tasks.get().specific
+    assert list(task.groups.values_list("name", flat=True)) == [CLINICAL_REVIEWERS_GROUP]
+    assert Group.objects.get(name=CLINICAL_REVIEWERS_GROUP).page_permissions.exists()
+
+
+# --- every publish path refuses an unapproved revision ----------------------------------
+
+
+def test_revision_publish_from_code_is_refused_without_approval(screener, editor):
+    before = live_revision_id(screener)
+    revision = edit(screener, editor, question="Changed without review?")
+    with pytest.raises(publish_gate.PublishRefused, match="clinical review"):
+        revision.publish(user=editor, skip_permission_checks=True)
+    assert live_revision_id(screener) == before
+    assert ScreenerPage.objects.get(pk=screener.pk).question != "Changed without review?"
+
+
+def test_admin_publish_and_schedule_are_refused_even_for_a_superuser(screener, admin_client):
+    before = live_revision_id(screener)
+    url = reverse("wagtailadmin_pages:edit", args=[screener.pk])
+    rules = [
+        {
+            "items": [str(text) for text in rule.value["items"]],
+            "urgency": rule.value["urgency"],
+            "source": rule.value["source"],
+            "rationale": rule.value["rationale"],
+        }
+        for rule in screener.rules
+    ]
+    data = {**edit_form_data(screener, rules), "action-publish": "action-publish"}
+    data["question"] = "Published by a superuser?"
+    response = admin_client.post(url, data, follow=True)
+    content = response.content.decode()
+    assert "needs an approved clinical review of this exact version" in content
+    assert live_revision_id(screener) == before
+
+    # "Schedule to publish" is the same action with a go-live time: refused too.
+    go_live = timezone.localtime(timezone.now() + dt.timedelta(days=1))
+    data["go_live_at"] = go_live.strftime("%Y-%m-%d %H:%M")
+    response = admin_client.post(url, data, follow=True)
+    assert "needs an approved clinical review" in response.content.decode()
+    assert not screener.revisions.filter(approved_go_live_at__isnull=False).exists()
+
+
+def test_api_v3_publish_action_is_refused_with_a_json_reason(screener, editor, client):
+    edit(screener, editor, question="Published through the API?")
+    before = live_revision_id(screener)
+    _token, key = APIToken.create_token(user=editor, name="tool")
+    response = client.post(
+        f"/api/v3/pages/{screener.pk}/actions/publish/", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+    assert response.status_code == 403
+    assert "clinical review" in json.dumps(response.json())
+    assert live_revision_id(screener) == before
+
+
+def test_approval_publishes_that_revision_and_records_the_review(
+    screener, editor, reviewer, client
+):
+    revision = edit(screener, editor, question="Reviewed question?")
+    approved = approve(screener, reviewer, editor)
+    assert approved.pk == revision.pk
+    page = ScreenerPage.objects.get(pk=screener.pk)
+    assert page.live_revision_id == revision.pk and page.question == "Reviewed question?"
+    today = timezone.localdate()
+    assert page.reviewed_by == Author.objects.get(user=reviewer)
+    assert page.reviewed_by.name == "Dana Lee"
+    assert page.last_reviewed == today
+    assert page.next_review_due == today.replace(year=today.year + 1)  # 12 months
+    assert not page.needs_clinical_signoff()  # the screener's own sign-off filled too
+
+    html = client.get(page.url).content.decode()
+    assert "Reviewed by Dana Lee." in html
+    assert f'datetime="{today.isoformat()}"' in html
+    assert "Next review due" in html
+    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html).group(1))
+    medical = next(n for n in ld["@graph"] if n.get("@type") == "MedicalWebPage")
+    assert medical["lastReviewed"] == today.isoformat()
+    assert medical["reviewedBy"]["name"] == "Dana Lee"
+    api = client.get(f"/api/v2/pages/{page.pk}/").json()
+    assert api["last_reviewed"] == today.isoformat() and api["review_lapsed"] is False
+
+
+def test_an_edit_after_approval_needs_a_new_approval(screener, editor, reviewer):
+    approve(screener, reviewer, editor)
+    approved_live = live_revision_id(screener)
+    later = edit(screener, editor, question="Edited after approval?")
+    with pytest.raises(publish_gate.PublishRefused):
+        later.publish(user=editor)
+    assert live_revision_id(screener) == approved_live
+    assert approve(screener, reviewer, editor).pk == later.pk
+    assert live_revision_id(screener) == later.pk
+
+
+def test_an_edit_during_review_stays_a_draft_the_approved_revision_goes_live(
+    screener, editor, reviewer
+):
+    submitted = edit(screener, editor, question="Submitted version?")
+    workflow = ScreenerPage.objects.get(pk=screener.pk).get_workflow()
+    state = workflow.start(ScreenerPage.objects.get(pk=screener.pk), editor)
+    edit(screener, editor, question="Edited while in review?")
+    task_state = state.current_task_state
+    task_state.task.specific.on_action(task_state, reviewer, "approve", comment="")
+    page = ScreenerPage.objects.get(pk=screener.pk)
+    assert page.live_revision_id == submitted.pk
+    assert page.question == "Submitted version?" and page.has_unpublished_changes
+
+
+def test_policy_switches_other_health_types_on(seed, editor):
+    post = BlogPostPage.objects.get()
+    edit(post, editor, title="Not gated yet").publish(user=editor)  # off by default
+    policy(blog_requires_review=True)
+    with pytest.raises(publish_gate.PublishRefused):
+        edit(post, editor, title="Gated now").publish(user=editor)
+
+
+# --- the scheduler: on time when approved, held when not ----------------------------------
+
+
+def schedule(page, editor, reviewer, go_live: dt.datetime, **changes):
+    """An approved revision scheduled for ``go_live`` (approval publishes = schedules)."""
+    revision = edit(page, editor, go_live_at=go_live, **changes)
+    approved = approve(page, reviewer, editor)
+    assert approved.pk == revision.pk
+    revision.refresh_from_db()
+    assert revision.approved_go_live_at == go_live
+    return revision
+
+
+def test_an_approved_revision_scheduled_for_later_goes_live_at_its_time(screener, editor, reviewer):
+    go_live = (timezone.now() + dt.timedelta(hours=2)).replace(microsecond=0)
+    revision = schedule(screener, editor, reviewer, go_live, question="At two?")
+    before = live_revision_id(screener)
+    with freeze_time(go_live - dt.timedelta(seconds=1)):
+        assert engine.publish_due_revision(revision.pk) == engine.Outcome.NOT_DUE
+    assert live_revision_id(screener) == before
+    with freeze_time(go_live):
+        assert engine.publish_due_revision(revision.pk) == engine.Outcome.PUBLISHED
+    assert live_revision_id(screener) == revision.pk
+
+
+def test_a_review_lapsing_before_go_live_holds_it_and_the_scheduler_carries_on(
+    screener, seed, editor, reviewer, admin_client
+):
+    policy(screener_review_months=1)
+    go_live = (timezone.now() + dt.timedelta(days=40)).replace(microsecond=0)
+    revision = schedule(screener, editor, reviewer, go_live, question="Lapsed by then?")
+    other = seed["post"]
+    other_revision = edit(other, editor, title="Due at the same time", go_live_at=go_live)
+    other_revision.publish(user=editor)
+    before = live_revision_id(screener)
+
+    with freeze_time(go_live):
+        assert engine.publish_due_revision(revision.pk) == engine.Outcome.HELD
+        assert engine.publish_due_revision(other_revision.pk) == engine.Outcome.PUBLISHED
+    assert live_revision_id(other) == other_revision.pk  # the scheduler carried on
+    assert live_revision_id(screener) == before  # not published
+    revision.refresh_from_db()
+    assert revision.approved_go_live_at == go_live  # not dropped
+    issue = ScheduleIssue.objects.get(revision_id=revision.pk, resolved=False)
+    assert "lapsed" in issue.reason and issue.final
+    # Held items are not re-armed in a loop; an editor sees them.
+    assert ("publish", str(screener.pk), revision.pk) in engine.blocked_issue_keys()
+    report = admin_client.get("/admin/reports/scheduled/").content.decode()
+    assert "lapsed" in report and screener.title in report
+    dashboard = admin_client.get("/admin/").content.decode()
+    assert "Held: scheduled to go live, but no valid clinical review" in dashboard
+
+
+def test_a_revision_scheduled_before_its_type_was_gated_is_held_at_go_live(seed, editor):
+    program = ProgramPage.objects.get()
+    go_live = (timezone.now() + dt.timedelta(hours=1)).replace(microsecond=0)
+    revision = edit(program, editor, title="Program, scheduled", go_live_at=go_live)
+    revision.publish(user=editor)  # not gated yet: scheduled
+    policy(program_requires_review=True)
+    with freeze_time(go_live):
+        assert engine.publish_due_revision(revision.pk) == engine.Outcome.HELD
+    revision.refresh_from_db()
+    assert revision.approved_go_live_at == go_live
+    assert "needs an approved clinical review" in ScheduleIssue.objects.get().reason
+
+
+# --- lapse: on time, exactly once ---------------------------------------------------------
+
+
+@pytest.fixture
+def partner(db):
+    from publishing.models import Partner
+
+    return Partner.objects.create(name="Partner", endpoint_url="https://partner.example/hook")
+
+
+def test_a_review_lapses_on_its_day_exactly_once(screener, editor, reviewer, client, partner):
+    approve(screener, reviewer, editor)
+    page = ScreenerPage.objects.get(pk=screener.pk)
+    due = page.next_review_due
+    day_before = timezone.make_aware(dt.datetime.combine(due, dt.time.min)) - dt.timedelta(
+        seconds=1
+    )
+    assert lapse.apply_due_lapses(day_before) == 0
+    on_time = day_before + dt.timedelta(seconds=1)
+    assert lapse.due_lapses(on_time) == [("screening.screenerpage", page.pk)]
+    assert lapse.apply_due_lapses(on_time) == 1
+    assert lapse.apply_due_lapses(on_time) == 0  # a second sweep, a re-delivered task
+    assert lapse.apply_lapse("screening.screenerpage", page.pk, on_time) is False
+
+    page.refresh_from_db()
+    assert page.review_lapsed_on == due and page.live
+    assert PageLogEntry.objects.filter(page=page, action=lapse.LOG_ACTION).count() == 1
+    assert WebhookEvent.objects.filter(type="page.review_lapsed", page_id=page.pk).count() == 1
+    html = client.get(page.url).content.decode()
+    assert "This information is being reviewed." in html
+    assert client.get(f"/api/v2/pages/{page.pk}/").json()["review_lapsed"] is True
+
+    # A new approval clears the banner and sets the next due date.
+    approve(page, reviewer, editor)
+    page.refresh_from_db()
+    assert page.review_lapsed_on is None and not page.review_lapsed
+
+
+def test_a_lapse_can_unpublish_when_the_policy_says_so(screener, editor, reviewer):
+    policy(screener_lapse=LapseAction.UNPUBLISH)
+    approve(screener, reviewer, editor)
+    page = ScreenerPage.objects.get(pk=screener.pk)
+    when = timezone.make_aware(dt.datetime.combine(page.next_review_due, dt.time(9)))
+    assert lapse.apply_due_lapses(when) == 1
+    page.refresh_from_db()
+    assert not page.live and page.review_lapsed_on == page.next_review_due
+
+
+def publish_program() -> ProgramPage:
+    """The seed keeps the title-only program page a draft; these tests need it live."""
+    program = ProgramPage.objects.get()
+    program.save_revision().publish()  # not gated by default
+    return ProgramPage.objects.get(pk=program.pk)
+
+
+def test_the_overdue_report_lists_every_health_type(seed, admin_client):
+    publish_program()
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    for model in (BlogPostPage, ScreenerPage, ProgramPage):
+        model.objects.update(next_review_due=yesterday)
+    content = admin_client.get("/admin/reports/reviews-due/").content.decode()
+    for model in (BlogPostPage, ScreenerPage, ProgramPage):
+        assert f"/admin/pages/{model.objects.get().pk}/edit/" in content, model
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_claimants_racing_for_each_lapse_apply_it_once(seed, partner):
+    """The scheduler's claim: on PostgreSQL ``FOR UPDATE SKIP LOCKED``, on SQLite the
+    IMMEDIATE write lock; the loser's re-check finds ``review_lapsed_on`` already set."""
+    import threading
+
+    from django.db import connection
+
+    publish_program()
+    due = timezone.localdate()
+    ScreenerPage.objects.update(next_review_due=due)
+    ProgramPage.objects.update(next_review_due=due)
+    BlogPostPage.objects.update(next_review_due=due)
+    targets = lapse.due_lapses()
+    assert len(targets) == 3
+    results: dict[tuple[str, int], list[bool]] = {target: [] for target in targets}
+    barrier = threading.Barrier(2, timeout=60)
+    errors = []
+
+    def claimant() -> None:
+        try:
+            for label, page_id in targets:
+                barrier.wait()  # both start on the same page at the same moment
+                results[(label, page_id)].append(lapse.apply_lapse(label, page_id))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claimant) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    for (_label, page_id), outcome in results.items():
+        assert sorted(outcome) == [False, True], (page_id, outcome)
+        assert PageLogEntry.objects.filter(page_id=page_id, action=lapse.LOG_ACTION).count() == 1
+        assert WebhookEvent.objects.filter(type="page.review_lapsed", page_id=page_id).count() == 1
