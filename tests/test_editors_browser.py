@@ -255,3 +255,46 @@ def test_errors_on_a_hidden_tab_and_in_the_schedule_dialog_are_summarised_at_the
         )
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_an_expiry_saved_on_a_draft_of_a_live_post_is_called_not_scheduled(
+    seed, live_server, browser, artifacts_dir
+):
+    """The trap of issue 16: an editor sets only an expiry on a live post and saves a draft.
+
+    The page says, in words, that nothing is scheduled, and the Scheduled report lists the
+    expiry as "Not scheduled"; the live post keeps no expiry.
+    """
+    get_user_model().objects.create_superuser("exp", "exp@example.org", "pw-exp-1234")
+    base, post = live_server.url, seed["post"]
+    assert post.live and post.expire_at is None
+    expiry = timezone.localtime() + dt.timedelta(days=10)
+    wall = expiry.strftime("%Y-%m-%d %H:%M:00")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        admin_log_in(page, base, "exp", "pw-exp-1234")
+        page.goto(f"{base}/admin/pages/{post.pk}/edit/")
+        page.click("button[data-side-panel-toggle='status']")
+        page.get_by_role("button", name="Set schedule").click()
+        page.fill("#id_expire_at", wall)
+        page.get_by_role("button", name="Save schedule").click(timeout=10_000)
+        page.locator("#schedule-publishing-dialog").wait_for(state="hidden", timeout=15_000)
+        page.get_by_role("button", name="Save draft").click()
+        page.wait_for_load_state("networkidle")
+        warning = page.locator(".messages").get_by_text("is not scheduled")
+        warning.wait_for(timeout=15_000)
+        text = warning.inner_text()
+        assert "it is on an unpublished draft" in text and "has no expiry" in text, text
+        assert expiry.strftime("%Y-%m-%d %H:%M") in text, text
+        shot(page, "expiry-draft-warning.png", artifacts_dir)
+
+        page.goto(f"{base}/admin/reports/scheduled/")
+        row = page.locator("tr.scheduled-row--not-scheduled", has_text=post.title)
+        row.wait_for(timeout=10_000)
+        assert "Not scheduled" in row.inner_text()
+        post.refresh_from_db()
+        assert post.expire_at is None  # nothing in force
+    finally:
+        context.close()
