@@ -33,7 +33,7 @@ from wagtail.models import Collection
 from publishing.models import Partner
 from tests.publishing.receivers import Receiver, free_port
 from tests.publishing.test_scheduler_services import assert_published_once, schedule_posts
-from tests.services import ROOT, skip_or_fail, wait_until
+from tests.services import ROOT, Varnish, skip_or_fail, wait_until
 
 pytestmark = [pytest.mark.services]
 
@@ -162,6 +162,11 @@ def test_the_compose_services_come_up_healthy_and_publish(seed, compose_env, tmp
     web_replace = {"0.0.0.0:8000": f"127.0.0.1:{port}", "127.0.0.1:8000": f"127.0.0.1:{port}"}
     beat_dirs = {name: tmp_path / name for name in ("beat", "beat-2")}
     in_container_tmp = "/tmp/"  # noqa: S108 - the path inside the compose container
+    # The varnish service in front of web, which the pipeline purges before it notifies
+    # (compose names it http://varnish:80; here it is on loopback like the others).
+    (tmp_path / "varnish").mkdir()
+    varnish = Varnish(port, tmp_path / "varnish").start()
+    compose_env["FRONTEND_CACHE_PURGE_URLS"] = varnish.url
     stack = Stack(compose_env, tmp_path)
     receiver = Receiver().start()
     try:
@@ -257,3 +262,4 @@ def test_the_compose_services_come_up_healthy_and_publish(seed, compose_env, tmp
     finally:
         stack.stop()
         receiver.stop()
+        varnish.stop()
