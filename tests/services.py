@@ -470,6 +470,19 @@ class PrivatePostgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def own_cache_env() -> dict[str, str]:
+    """For a server subprocess: this test process's own Redis cache database.
+
+    Parallel test processes each start servers on their own database; sharing one cache
+    database, they would read each other's cached site root paths and settings.
+    """
+    from django.conf import settings
+
+    if not os.environ.get("REDIS_URL"):
+        return {}
+    return {"REDIS_CACHE_URL": settings.CACHES["default"]["LOCATION"]}
+
+
 def admin_log_in(page, base_url: str, username: str, password: str) -> None:
     """Sign in to the Wagtail admin through its login form, as an editor would."""
     page.goto(f"{base_url}/admin/login/")

@@ -19,7 +19,7 @@ from wagtail.models import Site, TaskState
 from publishing.models.governance import CLINICAL_REVIEWERS_GROUP
 from screening.models import ScreenerPage
 from tests.publishing.receivers import free_port
-from tests.services import WebServer, admin_log_in, wait_until
+from tests.services import WebServer, admin_log_in, own_cache_env, wait_until
 
 
 def answers(web: WebServer) -> bool:
@@ -42,6 +42,7 @@ def server(seed, live_db_url, tmp_path):
         "DATABASE_URL": live_db_url,
         "WAGTAILADMIN_BASE_URL": base,
         "PYTHONUNBUFFERED": "1",
+        **own_cache_env(),
     }
     web = WebServer(env, tmp_path, port).start()
     try:

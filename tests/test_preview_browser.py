@@ -20,7 +20,7 @@ from django.test import RequestFactory
 from wagtail.models import Site
 
 from tests.publishing.receivers import free_port
-from tests.services import WebServer, admin_log_in, wait_until
+from tests.services import WebServer, admin_log_in, own_cache_env, wait_until
 
 WATCH_CSP = """
 document.addEventListener('securitypolicyviolation', (event) => {
@@ -61,6 +61,7 @@ def server(seed, live_db_url, tmp_path, request):
         "DATABASE_URL": live_db_url,
         "WAGTAILADMIN_BASE_URL": base,
         "PYTHONUNBUFFERED": "1",
+        **own_cache_env(),
     }
     web = WebServer(env, tmp_path, port).start()
     try:
