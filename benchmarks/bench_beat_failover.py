@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,33 +23,9 @@ ROUNDS = int(os.environ.get("BENCH_FAILOVER_ROUNDS", "5"))
 
 def run() -> None:
     """Parent: a database of its own, then the child prints the table."""
-    from benchmarks.bench_scheduler import _create_postgres_database
+    from benchmarks.bench_scheduler import run_child
 
-    with tempfile.TemporaryDirectory(prefix="bench-failover-") as tmp:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "cms.settings.test",
-            "RUN_DIR": tmp,
-            "LOG_LEVEL": "WARNING",
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-        }
-        database_url = os.environ.get("DATABASE_URL", "")
-        dropper = None
-        if database_url.startswith(("postgres://", "postgresql://")):
-            name = f"bench_failover_{os.getpid()}"
-            env["DATABASE_URL"], dropper = _create_postgres_database(database_url, name)
-        else:
-            env["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        try:
-            subprocess.run(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "benchmarks.bench_beat_failover", "--child"],
-                env=env,
-                check=True,
-                timeout=600,
-            )
-        finally:
-            if dropper:
-                dropper()
+    run_child("benchmarks.bench_beat_failover", "bench_failover", timeout=600)
 
 
 def _child() -> None:

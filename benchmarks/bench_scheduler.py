@@ -51,7 +51,13 @@ DEADLINE = 240  # seconds to wait for a scenario's last item before giving up on
 
 def run() -> None:
     """Parent: give the child its own database and settings, then let it print the table."""
-    with tempfile.TemporaryDirectory(prefix="bench-scheduler-") as tmp:
+    run_child("benchmarks.bench_scheduler", "bench_scheduler", timeout=900)
+
+
+def run_child(module: str, prefix: str, timeout: float) -> None:
+    """Run ``module --child`` with real workers' settings on a database of its own
+    (a fresh PostgreSQL database when DATABASE_URL names one, else a temporary SQLite)."""
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as tmp:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "cms.settings.test",
@@ -62,16 +68,16 @@ def run() -> None:
         database_url = os.environ.get("DATABASE_URL", "")
         dropper = None
         if database_url.startswith(("postgres://", "postgresql://")):
-            name = f"bench_scheduler_{os.getpid()}"
+            name = f"{prefix}_{os.getpid()}"
             env["DATABASE_URL"], dropper = _create_postgres_database(database_url, name)
         else:
             env["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         try:
             subprocess.run(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "benchmarks.bench_scheduler", "--child"],
+                [sys.executable, "-m", module, "--child"],
                 env=env,
                 check=True,
-                timeout=900,
+                timeout=timeout,
             )
         finally:
             if dropper:
