@@ -48,8 +48,12 @@ def assert_sane(status: int, body: bytes, what: str) -> None:
 @SCHEMA.include(method="GET").exclude(path_regex="/snippets/").parametrize()
 @FUZZ_SETTINGS
 def test_v3_never_errors(case, seed, client):
-    # Sent through Django's test client (not WSGI) so the request shares the test's
-    # transaction and database connection.
+    send_case_and_check(client, case)
+
+
+def send_case_and_check(client, case) -> None:
+    """Send a schemathesis case through Django's test client (not WSGI), so the request
+    shares the test's transaction and database connection; the answer must be sane."""
     kwargs = case.as_transport_kwargs(base_url="http://testserver")
     url = urlsplit(kwargs["url"])
     query = urlencode(kwargs.get("params") or {}, doseq=True)
