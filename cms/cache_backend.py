@@ -12,17 +12,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django_redis.client import DefaultClient
 from django_redis.client.default import _main_exceptions
 from django_redis.exceptions import ConnectionInterrupted
+from redis import Redis
 
 
 class CacheClient(DefaultClient):
-    def touch(self, key: Any, *args: Any, client: Any = None, **kwargs: Any) -> bool:
+    def touch(
+        self,
+        key: Any,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        client: Redis | None = None,
+    ) -> bool:
         """``DefaultClient.touch``, its Redis errors reported as the other methods do."""
         if client is None:
             client = self.get_client(write=True)
         try:
-            return super().touch(key, *args, client=client, **kwargs)
+            return super().touch(key, timeout=timeout, version=version, client=client)
         except _main_exceptions as exc:
             raise ConnectionInterrupted(connection=client) from exc
