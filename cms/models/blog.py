@@ -10,11 +10,11 @@ from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.api import APIField
-from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from cms.blocks import ArticleStreamBlock
+from cms.rich_text import RichTextField, StreamField
 from cms.serializers import AuthorSerializer, SafeURLField, TagNamesField
 from cms.syndication import Role, Syndication
 
