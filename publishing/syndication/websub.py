@@ -16,6 +16,7 @@ from django.db.models import Q
 from wagtail.models import Page, PageLogEntry, Site
 
 from cms.models import BlogPostAuthor
+from cms.models.base import PUBLISH_LOG_ACTIONS
 from cms.syndication import Role, syndicated_models, syndication_of
 
 from .feeds import FORMATS, FeedKey
@@ -79,14 +80,10 @@ def _author_slugs(pages) -> set[str]:
     return set(credited.values_list("author__slug", flat=True).distinct())
 
 
-PUBLISH_ACTIONS = ("wagtail.publish", "wagtail.publish.scheduled")
-
-
 def previously_published_keys(page: Page, revision_id: int | None) -> set[FeedKey]:
     """Feeds the page was in at its previous publish (a tag or author may have been removed)."""
     entry = (
-        # Published by an editor, a release or the scheduler.
-        PageLogEntry.objects.filter(page_id=page.pk, action__in=PUBLISH_ACTIONS)
+        PageLogEntry.objects.filter(page_id=page.pk, action__in=PUBLISH_LOG_ACTIONS)
         .exclude(revision=None)
         .exclude(revision_id=revision_id)
         .select_related("revision")
