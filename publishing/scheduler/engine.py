@@ -54,7 +54,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import registry as log_registry
-from wagtail.models import DraftStateMixin, Page, Revision
+from wagtail.models import DraftStateMixin, Page, Revision, TaskState
 from wagtail.permissions import policy_registry
 
 from cms import publish_gate
@@ -137,6 +137,18 @@ def _scheduling_user(revision: Revision, obj: models.Model):
     return entry.user if entry else None
 
 
+def _approved_by(revision: Revision, user) -> bool:
+    """Whether ``user`` scheduled ``revision`` by approving it in a workflow.
+
+    Wagtail publishes (or schedules) as the approver when a workflow finishes, whatever the
+    approver's own rights: the approval is the authority, and whether it still stands is
+    the publish gate's question (clinical reviewers have no publish rights of their own).
+    """
+    return TaskState.objects.filter(
+        revision=revision, status=TaskState.STATUS_APPROVED, finished_by=user
+    ).exists()
+
+
 def _publish_problem(revision: Revision, obj: models.Model, now: dt.datetime) -> str | None:
     """Why this scheduled revision must not go live, or None. A problem is final.
 
@@ -151,7 +163,7 @@ def _publish_problem(revision: Revision, obj: models.Model, now: dt.datetime) ->
             "at": expire_at.isoformat()
         }
     user = _scheduling_user(revision, obj)
-    if user is not None:
+    if user is not None and not _approved_by(revision, user):
         if isinstance(obj, Page):
             allowed = obj.permissions_for_user(user).can_publish()
         else:

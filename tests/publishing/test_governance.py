@@ -122,7 +122,30 @@ def test_the_seed_loader_restores_a_missing_clinical_review_setup(screener):
     assert workflow.name == CLINICAL_REVIEW_WORKFLOW
     task = workflow.tasks.get().specific
     assert list(task.groups.values_list("name", flat=True)) == [CLINICAL_REVIEWERS_GROUP]
-    assert Group.objects.get(name=CLINICAL_REVIEWERS_GROUP).page_permissions.exists()
+    group = Group.objects.get(name=CLINICAL_REVIEWERS_GROUP)
+    # Admin access to approve with; no page permissions (publishing is the approval's).
+    assert not group.page_permissions.exists()
+    assert list(group.permissions.values_list("codename", flat=True)) == ["access_admin"]
+
+
+def test_a_reviewer_without_publish_rights_approves_in_the_admin(
+    screener, editor, reviewer, client
+):
+    """Wagtail lets the task's group open the editor and approve; the approval publishes."""
+    page = ScreenerPage.objects.get(pk=screener.pk)
+    assert not page.permissions_for_user(reviewer).can_publish()
+    revision = edit(page, editor, question="Approved in the admin?")
+    task_state = page.get_workflow().start(page, editor).current_task_state
+    client.force_login(reviewer)
+    assert client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).status_code == 200
+    url = reverse("wagtailadmin_pages:workflow_action", args=[page.pk, "approve", task_state.pk])
+    response = client.post(url, {"comment": "Checked against NICE NG234."})
+    assert response.status_code == 302
+    assert live_revision_id(page) == revision.pk
+    page.refresh_from_db()
+    assert page.question == "Approved in the admin?" and page.reviewed_by.user == reviewer
+    # Approving gave no other right: publishing outside the workflow is still refused.
+    assert not page.permissions_for_user(reviewer).can_publish()
 
 
 # --- every publish path refuses an unapproved revision ----------------------------------
