@@ -17,7 +17,7 @@ from freezegun import freeze_time
 from wagtail.models import APIToken, PageLogEntry, Workflow
 
 from cms import publish_gate
-from cms.models import Author, BlogPostPage
+from cms.models import Author, BlogPostPage, EventResourcesPage
 from publishing.governance import lapse
 from publishing.models import ScheduleIssue, WebhookEvent
 from publishing.models.governance import (
@@ -335,6 +335,28 @@ def partner(db):
     return Partner.objects.create(name="Partner", endpoint_url="https://partner.example/hook")
 
 
+BANNER = "This information is being reviewed."
+
+
+def assert_banner_at_the_top(html: str) -> None:
+    """The banner opens the main content, before the heading; the review footer stays."""
+    main = html[html.index('<main id="main"') :]
+    assert main.count(BANNER) == 1
+    assert main.index(BANNER) < main.index("<h1")
+    assert main.index("<h1") < main.index('class="review"')
+
+
+def test_every_health_page_type_shows_a_lapsed_review_at_the_top(seed, client):
+    publish_program()
+    today = timezone.localdate()
+    for model in (BlogPostPage, EventResourcesPage, ScreenerPage, ProgramPage):
+        page = model.objects.filter(live=True).first()
+        model.objects.filter(pk=page.pk).update(next_review_due=today, review_lapsed_on=today)
+        assert_banner_at_the_top(client.get(page.url).content.decode())
+    home = client.get("/").content.decode()
+    assert BANNER not in home  # not a health page
+
+
 def test_a_review_lapses_at_its_instant_exactly_once(screener, editor, reviewer, client, partner):
     """Through the scheduler's machinery: armed for the instant, claimed once, audited once."""
     approve(screener, reviewer, editor)
@@ -358,8 +380,7 @@ def test_a_review_lapses_at_its_instant_exactly_once(screener, editor, reviewer,
     entries = PageLogEntry.objects.filter(page=page, action=lapse.LOG_ACTION)
     assert [entry.data["scheduled_at"] for entry in entries] == [instant.isoformat()]
     assert WebhookEvent.objects.filter(type="page.review_lapsed", page_id=page.pk).count() == 1
-    html = client.get(page.url).content.decode()
-    assert "This information is being reviewed." in html
+    assert_banner_at_the_top(client.get(page.url).content.decode())
     assert client.get(f"/api/v2/pages/{page.pk}/").json()["review_lapsed"] is True
 
     # A new approval clears the banner and sets the next due date.
