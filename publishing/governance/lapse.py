@@ -1,10 +1,11 @@
 """Reviews that lapse on time, exactly once: one more kind of scheduled item.
 
 A review lapses at "Next review due" — that day, at ``CLINICAL_REVIEW_LAPSE_TIME`` (the
-start of the day by default) in the site's time zone: :func:`lapse_at` is that rule, and
-everything else asks it. The page type's configured action then applies: the reader
-banner "This information is being reviewed" (page and API), a ``page.review_lapsed``
-webhook event, caches and feeds updated; optionally the page is unpublished.
+start of the day by default) in the site's time zone: ``policy.lapse_at`` is that rule,
+and everything else (this module, the publish gate) asks it. The page type's configured
+action then applies: the reader banner "This information is being reviewed" (page and
+API), a ``page.review_lapsed`` webhook event, caches and feeds updated; optionally the
+page is unpublished.
 
 The scheduler arms and claims lapses as it does go-lives and expiries
 (``publishing.scheduler.engine``): its 1 s sweep finds lapses due within its horizon
@@ -22,12 +23,11 @@ import datetime as dt
 import logging
 
 from django.apps import apps
-from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from publishing.governance.policy import policy_for
+from publishing.governance.policy import lapse_at, policy_for
 from publishing.governance.signals import review_lapsed
 from publishing.models.governance import HEALTH_TYPES, LapseAction
 
@@ -40,16 +40,6 @@ SWEEP_LIMIT = 500
 
 def health_models() -> list[type[models.Model]]:
     return [apps.get_model(label) for label in HEALTH_TYPES]
-
-
-def lapse_time() -> dt.time:
-    """The time of day a review lapses on its due date (site time zone)."""
-    return dt.time.fromisoformat(getattr(settings, "CLINICAL_REVIEW_LAPSE_TIME", "00:00"))
-
-
-def lapse_at(due: dt.date) -> dt.datetime:
-    """The instant a review due on ``due`` lapses: the one rule for when a lapse is due."""
-    return timezone.make_aware(dt.datetime.combine(due, lapse_time()))
 
 
 def lapsed_through(now: dt.datetime) -> dt.date:

@@ -163,12 +163,12 @@ def _publish_problem(revision: Revision, obj: models.Model, now: dt.datetime) ->
             "at": expire_at.isoformat()
         }
     user = _scheduling_user(revision, obj)
-    if user is not None and not _approved_by(revision, user):
+    if user is not None:
         if isinstance(obj, Page):
             allowed = obj.permissions_for_user(user).can_publish()
         else:
             allowed = policy_registry.get(obj).user_has_permission(user, "publish")
-        if not allowed:
+        if not allowed and not _approved_by(revision, user):
             return str(_("%(user)s, who scheduled it, may no longer publish it")) % {
                 "user": user.get_username()
             }

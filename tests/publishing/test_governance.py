@@ -18,7 +18,7 @@ from wagtail.models import APIToken, PageLogEntry, Workflow
 
 from cms import publish_gate
 from cms.models import Author, BlogPostPage, EventResourcesPage
-from publishing.governance import lapse
+from publishing.governance import gate, lapse
 from publishing.models import ScheduleIssue, WebhookEvent
 from publishing.models.governance import (
     CLINICAL_REVIEW_WORKFLOW,
@@ -397,6 +397,10 @@ def test_the_lapse_time_of_day_is_a_setting(screener, editor, reviewer, settings
     assert lapse.lapse_at(page.next_review_due) == instant
     assert engine.run_due_now(instant - dt.timedelta(microseconds=1)) == {}
     assert engine.run_due_now(instant) == {"lapsed": 1}
+    # The publish gate holds a go-live by the same instant (one rule: policy.lapse_at).
+    approved = page.live_revision
+    assert gate.refusal(approved, page, instant - dt.timedelta(microseconds=1)) is None
+    assert "lapsed" in gate.refusal(approved, page, instant)
 
 
 def test_a_new_due_date_is_armed_anew_and_the_old_wake_up_does_nothing(screener, editor, reviewer):
