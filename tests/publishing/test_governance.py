@@ -421,6 +421,21 @@ def test_a_new_due_date_is_armed_anew_and_the_old_wake_up_does_nothing(screener,
     assert engine.lapse_due_page(label, page.pk, second) == engine.Outcome.LAPSED
 
 
+def test_the_publish_scheduled_command_lists_and_applies_due_lapses(screener):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    ScreenerPage.objects.update(next_review_due=timezone.localdate())
+    out = StringIO()
+    call_command("publish_scheduled", "--dryrun", stdout=out)
+    assert "1 clinical reviews due to lapse:" in out.getvalue()
+    assert f"screening.screenerpage {screener.pk}" in out.getvalue()
+    call_command("publish_scheduled", stdout=out)
+    assert "1 lapsed" in out.getvalue()
+    assert PageLogEntry.objects.filter(page_id=screener.pk, action=lapse.LOG_ACTION).count() == 1
+
+
 def test_a_lapse_can_unpublish_when_the_policy_says_so(screener, editor, reviewer):
     policy(screener_lapse=LapseAction.UNPUBLISH)
     approve(screener, reviewer, editor)
