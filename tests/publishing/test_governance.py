@@ -436,6 +436,19 @@ def test_the_publish_scheduled_command_lists_and_applies_due_lapses(screener):
     assert PageLogEntry.objects.filter(page_id=screener.pk, action=lapse.LOG_ACTION).count() == 1
 
 
+def test_healthz_calls_an_unapplied_lapse_overdue(screener, settings):
+    from publishing.health import scheduler_health
+
+    settings.HEALTH_OVERDUE_GRACE_SECONDS = 60
+    ScreenerPage.objects.update(next_review_due=timezone.localdate())
+    with freeze_time(lapse.lapse_at(timezone.localdate()) + dt.timedelta(seconds=59)):
+        assert scheduler_health()["ok"] is True  # within the grace
+    with freeze_time(lapse.lapse_at(timezone.localdate()) + dt.timedelta(seconds=61)):
+        assert scheduler_health() == {"ok": False, "overdue": 1, "needs_editor": 0}
+        engine.run_due_now()
+        assert scheduler_health()["ok"] is True
+
+
 def test_a_lapse_can_unpublish_when_the_policy_says_so(screener, editor, reviewer):
     policy(screener_lapse=LapseAction.UNPUBLISH)
     approve(screener, reviewer, editor)
