@@ -148,7 +148,12 @@ class HealthReviewMixin(models.Model):
         help_text=_("A clinician with credentials who checked this content."),
     )
     last_reviewed = models.DateField(_("last reviewed"), null=True, blank=True)
-    next_review_due = models.DateField(_("next review due"), null=True, blank=True)
+    next_review_due = models.DateField(
+        _("next review due"),
+        null=True,
+        blank=True,
+        db_index=True,  # the scheduler sweeps it
+    )
     # Set by the scheduler when ``next_review_due`` passed (exactly once per due date);
     # cleared by the next approved review. Readers then see "being reviewed".
     review_lapsed_on = models.DateField(
