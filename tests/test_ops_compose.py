@@ -162,7 +162,7 @@ def test_the_io_worker_service_runs_the_options_make_run_and_the_suite_use():
     """docker-compose.yml spells out cms.celery.io_worker_options; they must not drift."""
     from cms.celery import io_worker_options
 
-    argv = command("worker-io", {}, {})
+    argv = command("worker-io", dict(os.environ), {})  # as compose reads the environment
     options = io_worker_options()
     queue, pool = options[options.index("-Q") + 1], options[options.index("--pool") + 1]
     assert argv[argv.index("-Q") + 1] == queue == django_settings.WEBHOOK_QUEUE
