@@ -257,20 +257,10 @@ def _schedule(pages: list[int], times: list[dt.datetime], label: str) -> list[tu
 
 
 def _retime(pairs: list[tuple[int, int]], times: list[dt.datetime]) -> None:
-    """Move already-scheduled revisions to ``times`` (content, revision and page agree)."""
-    from django.db import transaction
-    from wagtail.models import Revision
+    """Move already-scheduled revisions to ``times``, as the scheduler tests do."""
+    from tests.publishing.publish import retime
 
-    from cms.models import BlogPostPage
-
-    with transaction.atomic():
-        for (page_pk, revision_pk), when in zip(pairs, times, strict=True):
-            revision = Revision.objects.get(pk=revision_pk)
-            revision.content["go_live_at"] = when.isoformat()
-            Revision.objects.filter(pk=revision_pk).update(
-                content=revision.content, approved_go_live_at=when
-            )
-            BlogPostPage.objects.filter(pk=page_pk).update(go_live_at=when)
+    retime(pairs, times)
 
 
 def _results(pairs, times, label: str, first: bool) -> list:

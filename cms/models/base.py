@@ -18,6 +18,9 @@ from cms.response_cache import mark_public
 from cms.serializers import AuthorSerializer
 
 HEADLESS_PREVIEW_MODE = "headless"
+#: What Wagtail's audit log says when a revision goes live: an editor's or a release's
+#: publish, the scheduler's go-live, and a publish of an older revision (a revert).
+PUBLISH_LOG_ACTIONS = ("wagtail.publish", "wagtail.publish.scheduled", "wagtail.revert")
 
 
 def shown(queryset):
