@@ -20,7 +20,7 @@ from publishing.scheduler.tasks import (  # noqa: F401
 from publishing.syndication.websub import ping_hub  # noqa: F401
 from publishing.webhooks.tasks import (  # noqa: F401
     prune_delivery_log,
-    send_deliveries,
+    send_delivery,
     sweep_deliveries,
 )
 

@@ -264,16 +264,30 @@ def celery_env(live_db_url, broker_url, tmp_path) -> dict[str, str]:
 
 @pytest.fixture
 def celery_processes(celery_env, tmp_path, real_broker):
-    """Start workers and beat on demand; every one is stopped at the end of the test."""
+    """Start workers and beat on demand; every one is stopped at the end of the test.
+
+    "worker" is the prefork worker; as in ``make run`` and compose, the webhook I/O worker
+    ("worker-io") runs beside it: started with it (in parallel) unless one is running.
+    Start "worker-io" yourself first to hold it (e.g. to kill it).
+    """
     started: list[CeleryProcess] = []
 
+    def running_io_worker() -> bool:
+        return any(p.kind == "worker-io" and p.process.poll() is None for p in started)
+
     def start(kind: str = "worker", *extra: str, ready: bool = True) -> CeleryProcess:
+        companion = None
         if kind == "worker" and not extra:
             extra = ("--concurrency", "2")
+        if kind == "worker" and not running_io_worker():
+            companion = CeleryProcess("worker-io", celery_env, tmp_path).start()
+            started.append(companion)
         process = CeleryProcess(kind, celery_env, tmp_path, *extra).start()
         started.append(process)
         if ready:
             process.wait_ready()
+            if companion is not None:
+                companion.wait_ready()
         return process
 
     yield start

@@ -88,18 +88,26 @@ class EmbeddedRedis:
 
 
 class CeleryProcess:
-    """A real `celery worker` or `celery beat` subprocess against the test database."""
+    """A real `celery worker` or `celery beat` subprocess against the test database.
+
+    ``kind`` "worker-io" is the webhook I/O worker: ``celery worker`` with the options
+    ``make run`` and compose give it (``cms.celery.io_worker_options``) unless ``extra``
+    says otherwise.
+    """
 
     def __init__(self, kind: str, env: dict[str, str], log_dir: Path, *extra: str) -> None:
+        from cms.celery import io_worker_options
+
         self.kind = kind
         self.env = env
-        self.extra = extra
+        self.extra = extra or (tuple(io_worker_options()) if kind == "worker-io" else ())
         self.log_path = log_dir / f"{kind}-{time.monotonic_ns()}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> CeleryProcess:
-        argv = [sys.executable, "-m", "celery", "-A", "cms", self.kind, "-l", "info", *self.extra]
-        if self.kind == "worker":
+        command = "worker" if self.is_worker else self.kind
+        argv = [sys.executable, "-m", "celery", "-A", "cms", command, "-l", "info", *self.extra]
+        if self.is_worker:
             argv += ["--without-mingle", "--without-gossip", "-n", f"test-{time.monotonic_ns()}@%h"]
         else:
             argv += ["-s", str(self.log_path.with_suffix(".schedule"))]
@@ -114,8 +122,12 @@ class CeleryProcess:
         )
         return self
 
+    @property
+    def is_worker(self) -> bool:
+        return self.kind in ("worker", "worker-io")
+
     def wait_ready(self, timeout: float = 30) -> None:
-        marker = "ready." if self.kind == "worker" else "beat: Starting"
+        marker = "ready." if self.is_worker else "beat: Starting"
         wait_until(
             lambda: marker in self.output() or self.process.poll() is not None,
             timeout,

@@ -1,9 +1,10 @@
 """The compose topology, without Docker: the same commands on loopback, then a smoke.
 
 Reads docker-compose.yml and runs its migrate, web (gunicorn, production settings),
-worker and both beats with their own command lines, against this run's PostgreSQL
-database and Redis. Only what Docker would provide differs: service hostnames become
-loopback URLs, the web port a free one, each beat's /tmp a directory of its own. Then:
+both workers (prefork, and the I/O worker that sends webhooks) and both beats with their
+own command lines, against this run's PostgreSQL database and Redis. Only what Docker
+would provide differs: service hostnames become loopback URLs, the web port a free one,
+each beat's /tmp a directory of its own. Then:
 every service's own healthcheck command passes, a scheduled page goes live (once), its
 webhook reaches a local receiver over real HTTP, and an uploaded image is served.
 """
@@ -40,6 +41,7 @@ pytestmark = [pytest.mark.services]
 PUBLIC_HOST = "cms.example.test"
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
+WORKERS = ("worker", "worker-io")
 
 
 def interpolate(text: str, env: dict[str, str]) -> str:
@@ -156,6 +158,19 @@ def passes(argv: list[str], env: dict[str, str]) -> bool:
     return result.returncode == 0
 
 
+def test_the_io_worker_service_runs_the_options_make_run_and_the_suite_use():
+    """docker-compose.yml spells out cms.celery.io_worker_options; they must not drift."""
+    from cms.celery import io_worker_options
+
+    argv = command("worker-io", dict(os.environ), {})  # as compose reads the environment
+    options = io_worker_options()
+    queue, pool = options[options.index("-Q") + 1], options[options.index("--pool") + 1]
+    assert argv[argv.index("-Q") + 1] == queue == django_settings.WEBHOOK_QUEUE
+    assert argv[argv.index("--pool") + 1] == pool == "threads"
+    assert argv[argv.index("--concurrency") + 1] == str(django_settings.WEBHOOK_WORKER_CONCURRENCY)
+    assert "-Q" not in command("worker", {}, {}), "the prefork worker must not take sends"
+
+
 @pytest.mark.timeout(300)
 def test_the_compose_services_come_up_healthy_and_publish(seed, compose_env, tmp_path):
     port = free_port()
@@ -189,14 +204,15 @@ def test_the_compose_services_come_up_healthy_and_publish(seed, compose_env, tmp
         )  # fmt: skip
         assert migrate.returncode == 0, migrate.stdout[-2000:] + migrate.stderr[-2000:]
         stack.start("web", command("web", compose_env, web_replace))
-        stack.start("worker", command("worker", compose_env, {}))
+        for name in WORKERS:
+            stack.start(name, command(name, compose_env, {}))
         for name, directory in beat_dirs.items():
             directory.mkdir()
             stack.start(name, command(name, compose_env, {in_container_tmp: f"{directory}/"}))
 
         checks = {
             "web": healthcheck("web", compose_env, web_replace),
-            "worker": healthcheck("worker", compose_env, {}),
+            **{name: healthcheck(name, compose_env, {}) for name in WORKERS},
             **{
                 name: healthcheck(name, compose_env, {in_container_tmp: f"{directory}/"})
                 for name, directory in beat_dirs.items()

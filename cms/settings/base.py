@@ -382,11 +382,13 @@ WEBHOOK_LEASE_SECONDS = int(env("WEBHOOK_LEASE_SECONDS", "90"))
 WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
 # How long a rotated-out secret keeps signing alongside the new one.
 WEBHOOK_SECRET_GRACE_HOURS = 24
-# Sends in flight at once per task, so one hanging partner never holds up the others.
-WEBHOOK_MAX_CONCURRENCY = int(env("WEBHOOK_MAX_CONCURRENCY", "64"))
-# Seconds a send task waits for answers before a background thread records the slow
-# ones: a hanging partner must not hold a worker slot (publishes wait behind it).
-WEBHOOK_TASK_WAIT_SECONDS = float(env("WEBHOOK_TASK_WAIT_SECONDS", "1"))
+# One send task per delivery goes to this queue, consumed only by the I/O worker
+# (`celery worker -Q webhooks --pool threads`): a hanging partner holds one of its threads,
+# never a prefork slot a scheduled publish needs.
+WEBHOOK_QUEUE = "webhooks"
+CELERY_TASK_ROUTES = {"publishing.webhooks.tasks.send_delivery": {"queue": WEBHOOK_QUEUE}}
+# Threads of the I/O worker: sends in flight at once (each waits at most one attempt).
+WEBHOOK_WORKER_CONCURRENCY = int(env("WEBHOOK_WORKER_CONCURRENCY", "16"))
 
 # The partner OpenAPI document (cms/openapi.py): each app's part, read by name.
 OPENAPI_PARTS = [
@@ -522,8 +524,11 @@ LOGGING = {
 # --- Quiet logs (cms/log_filters.py, cms/task_logs.py) --------------------------------
 # Periodic tasks beat sends more often than once a minute: their "Sending due task" and
 # "succeeded" lines are DEBUG, so an idle stack prints nothing per tick.
+# A delivery's send task too: one per partner per change; the delivery log has each
+# outcome, and a failure still logs its one line (what, where, next retry).
 LOG_QUIET_TASKS = sorted(
     {entry["task"] for entry in CELERY_BEAT_SCHEDULE.values() if entry["schedule"] < 60}
+    | {"publishing.webhooks.tasks.send_delivery"}
 )
 # Besides requests' and socket errors: exceptions a task raises for an endpoint that is
 # down (dotted paths, so cms imports no app). Logged as one line each, no traceback.

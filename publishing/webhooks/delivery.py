@@ -6,10 +6,12 @@ without holding any database lock, then records the attempt only if it still hol
 lease. A sender that dies simply lets its lease run out; the sweeper then sends again.
 Partners may therefore see a delivery twice; the stable ``webhook-id`` lets them drop it.
 
-HTTP runs in a thread pool; no database work happens in those threads, so a hanging
-partner ties up one thread, never a database connection or the other sends. In a worker
-the calling task waits only briefly (``wait``): answers slower than that are recorded by
-one background thread, so a hanging partner never holds a Celery pool slot either.
+Each delivery is sent by its own Celery task (:func:`send`, run by
+``tasks.send_delivery`` on the I/O worker's queue, a thread pool): a hanging partner ties
+up one of those threads for at most one attempt, never a prefork slot that a scheduled
+publish is waiting for, nor the other partners' sends. Before a task is queued the row is
+*held* for the queue (:func:`hold`: ``locked_until`` set, no ``lease_token``), so the
+sweeper queues it again only once that hold has run out, i.e. if the message was lost.
 """
 
 from __future__ import annotations
@@ -18,22 +20,20 @@ import email.utils
 import json
 import logging
 import random
-import threading
 import time
 import uuid
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
+from urllib3.util import Timeout
 
 from cms.task_logs import network_failure
 from publishing.models import Delivery, DeliveryAttempt, Partner
@@ -53,7 +53,7 @@ MAX_TIMEOUT = 15.0
 
 @dataclass
 class Outgoing:
-    """Everything one HTTP attempt needs, detached from the ORM for the worker thread."""
+    """Everything one HTTP attempt needs, detached from the ORM: no query runs mid-request."""
 
     delivery_id: int
     lease_token: uuid.UUID
@@ -133,10 +133,12 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 
 
 def post(outgoing: Outgoing) -> Result:
-    """One HTTP attempt. Runs in a worker thread: no database access here, and it never
-    raises, so one partner's odd answer cannot stop the others' results being recorded."""
+    """One HTTP attempt, bounded by :func:`attempt_deadline`. No database access here
+    (no connection is held while a partner thinks), and it never raises: whatever the
+    partner does ends as a recorded attempt."""
     started_at = timezone.now()
     clock = time.monotonic()
+    connect, read = timeouts()
 
     def failed(error: str) -> Result:
         latency_ms = int((time.monotonic() - clock) * 1000)
@@ -148,11 +150,16 @@ def post(outgoing: Outgoing) -> Result:
                 outgoing.url,
                 data=outgoing.body.encode(),
                 headers=outgoing.headers,
-                timeout=timeouts(),
+                # total: the wall-clock bound reaches the wait for the status line too.
+                timeout=Timeout(connect=connect, read=read, total=attempt_deadline()),
                 allow_redirects=False,
                 stream=True,
             )
             raw = read_excerpt(response, clock)
+    except requests.Timeout as exc:
+        if time.monotonic() - clock >= attempt_deadline():
+            return failed(f"timeout: no complete answer within {attempt_deadline():.0f} s")
+        return failed(describe_error(exc))
     except requests.RequestException as exc:
         return failed(describe_error(exc))
     except Exception as exc:  # noqa: BLE001 - recorded as a failed attempt, then retried
@@ -225,25 +232,69 @@ def next_delay(attempts: int, retry_after: float | None) -> float | None:
     return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
 
 
+def _open_and_due(now: datetime) -> Q:
+    return Q(state__in=[Delivery.State.PENDING, Delivery.State.FAILED], next_attempt_at__lte=now)
+
+
+def _not_held(now: datetime) -> Q:
+    """No live hold: neither queued (a hold without a token) nor being sent (a lease)."""
+    return Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+
+
+def _lock_skipping_held(queryset):
+    """PostgreSQL: lock the rows, skipping any another claimer holds right now, so claimers
+    never wait on (or deadlock with) each other. SQLite: the IMMEDIATE transaction (see
+    settings) already makes the caller's block exclusive."""
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True)
+    return queryset
+
+
+def hold(delivery_ids: Iterable[int], now: datetime | None = None) -> list[int]:
+    """Mark the due, unheld deliveries as queued for ``WEBHOOK_LEASE_SECONDS``; return them.
+
+    Their tasks may claim them at once (a hold has no lease token); the sweeper leaves
+    them alone until the hold runs out, so a queue that is slow or down gets one message
+    per delivery per hold, not one per sweep.
+    """
+    now = now or timezone.now()
+    ids = list(delivery_ids)
+    if not ids:
+        return []
+    with transaction.atomic():
+        due = Delivery.objects.filter(_open_and_due(now), _not_held(now), pk__in=ids)
+        won = list(_lock_skipping_held(due).values_list("pk", flat=True))
+        # A lease that ran out (its sender died) is dropped with the hold: a late answer
+        # from that sender is then only logged, as after any lost lease.
+        Delivery.objects.filter(pk__in=won).update(
+            locked_until=now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS), lease_token=None
+        )
+    return won
+
+
+def unhold(delivery_ids: Iterable[int]) -> None:
+    """Drop the hold of deliveries whose task could not be queued: the sweeper retries them."""
+    Delivery.objects.filter(pk__in=list(delivery_ids), lease_token__isnull=True).update(
+        locked_until=None
+    )
+
+
 def claim(delivery_ids: Iterable[int], now: datetime | None = None) -> list[Outgoing]:
-    """Take a lease on each due delivery; skip any another sender holds or that is not due."""
+    """Take a lease on each due delivery; skip any another sender holds or that is not due.
+
+    A delivery held for the queue (:func:`hold`) may be claimed: the hold only keeps the
+    sweeper from queueing it twice.
+    """
     now = now or timezone.now()
     ids = list(delivery_ids)
     if not ids:
         return []
     token = uuid.uuid4()
     with transaction.atomic():
-        # PostgreSQL: lock the due rows, skipping any another claimer holds right now, so
-        # claimers never wait on (or deadlock with) each other. SQLite: the IMMEDIATE
-        # transaction (see settings) already makes this block exclusive.
         due = Delivery.objects.filter(
-            pk__in=ids,
-            state__in=[Delivery.State.PENDING, Delivery.State.FAILED],
-            next_attempt_at__lte=now,
-        ).filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        won = list(due.values_list("pk", flat=True))
+            _open_and_due(now), _not_held(now) | Q(lease_token__isnull=True), pk__in=ids
+        )
+        won = list(_lock_skipping_held(due).values_list("pk", flat=True))
         Delivery.objects.filter(pk__in=won).update(
             locked_until=now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS), lease_token=token
         )
@@ -330,92 +381,21 @@ def attempt_deadline() -> float:
     return connect + 2 * read + 5
 
 
-def deliver(delivery_ids: Iterable[int], wait: float | None = None) -> dict[int, str]:
-    """Claim and send the given deliveries concurrently; returns each recorded id's new state.
-
-    ``wait`` bounds how long the caller waits for answers (None: until every attempt has
-    ended). Answers that come later are recorded by a background thread, so a hanging
-    partner never holds the caller, a Celery pool slot, for its whole timeout: with a few
-    slots, it would otherwise hold up every other partner's deliveries and the scheduler's
-    publishes queued behind them.
-    """
-    claimed = claim(delivery_ids)
+def send(delivery_id: int) -> str | None:
+    """Claim, sign, POST and record one delivery; its new state, or None if it was not
+    due or another sender holds it (a duplicate message: nothing to do)."""
+    claimed = claim([delivery_id])
     if not claimed:
-        return {}
-    states: dict[int, str] = {}
-    workers = max(1, min(len(claimed), settings.WEBHOOK_MAX_CONCURRENCY))
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
-    futures = {pool.submit(post, outgoing): outgoing for outgoing in claimed}
-    started = timezone.now()
-    clock = time.monotonic()
-    deadline = attempt_deadline()
-    if wait is not None and wait < deadline:
-        _collect(futures, states, wait)
-        if futures:
-            threading.Thread(
-                target=_finish_in_background,
-                args=(pool, futures, started, deadline - (time.monotonic() - clock)),
-                name="webhook-finisher",
-                daemon=True,
-            ).start()
-            return states
-    try:
-        _collect(futures, states, deadline)
-        _record_timeouts(futures, states, started)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    return states
-
-
-def _collect(futures: dict, states: dict[int, str], timeout: float) -> None:
-    """Record each answer as it arrives, for at most ``timeout`` s; removes what it recorded."""
-    try:
-        for future in as_completed(list(futures), timeout=max(timeout, 0.0)):
-            outgoing = futures.pop(future)
-            states[outgoing.delivery_id] = record(outgoing, future.result())
-    except FuturesTimeout:
-        pass
-
-
-def _record_timeouts(futures: dict, states: dict[int, str], started: datetime) -> None:
-    """Still unanswered after the deadline: log them as timed out. Their threads end at the
-    next socket timeout; their late results are discarded."""
-    for outgoing in futures.values():
-        result = Result(
-            started_at=started,
-            latency_ms=int((timezone.now() - started).total_seconds() * 1000),
-            error=f"timeout: no complete answer within {attempt_deadline():.0f} s",
-        )
-        states[outgoing.delivery_id] = record(outgoing, result)
-
-
-def _finish_in_background(
-    pool: ThreadPoolExecutor, futures: dict, started: datetime, remaining: float
-) -> None:
-    """Record the slow answers (or their timeouts) once they come, off the caller's thread.
-
-    If the process dies first, the leases run out and the sweeper sends those again with
-    the same webhook-id, as after any crash.
-    """
-    try:
-        states: dict[int, str] = {}
-        _collect(futures, states, remaining)
-        _record_timeouts(futures, states, started)
-    except Exception:  # noqa: BLE001 - the lease expires and the sweeper resends
-        logger.exception("Could not record late webhook results")
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-        connections.close_all()  # this thread's connections only
+        return None
+    (outgoing,) = claimed
+    return record(outgoing, post(outgoing))
 
 
 def due_ids(limit: int, now: datetime | None = None) -> list[int]:
-    """Deliveries whose attempt is due and that no live sender holds."""
+    """Deliveries whose attempt is due and that are neither queued nor being sent."""
     now = now or timezone.now()
     return list(
-        Delivery.objects.filter(
-            state__in=[Delivery.State.PENDING, Delivery.State.FAILED], next_attempt_at__lte=now
-        )
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        Delivery.objects.filter(_open_and_due(now), _not_held(now))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )

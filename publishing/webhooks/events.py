@@ -189,11 +189,11 @@ def delivery_ids(event: WebhookEvent) -> list[int]:
 
 
 def enqueue(delivery_ids: list[int]) -> None:
-    """Hint a worker to send now. If the broker is down, the sweeper sends them later."""
-    from publishing.webhooks.tasks import send_deliveries
+    """Queue a send task per delivery now. If the broker is down, the sweeper sends them."""
+    from publishing.webhooks.tasks import dispatch
 
     try:
-        send_deliveries.delay(delivery_ids)
+        dispatch(delivery_ids)
     except Exception:  # noqa: BLE001 - the outbox rows are safe; never fail the publish
         logger.exception(
             "Could not enqueue deliveries %s; the sweeper will send them", delivery_ids

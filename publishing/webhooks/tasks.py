@@ -1,8 +1,12 @@
 """Celery tasks for partner webhooks. Thin: ids in, the database decides what is due.
 
-Retries are not Celery retries: each failed attempt writes its next due time to the
-delivery row, and the sweeper (beat, every few seconds) sends whatever is due. So a lost
-message, a killed worker or an emptied Redis delays a delivery, never drops it.
+One task per delivery (:func:`send_delivery`), routed to the I/O worker's queue
+(``settings.WEBHOOK_QUEUE``; a ``--pool threads`` worker, ``cms.celery.io_worker_options``),
+so a partner that hangs holds one of its threads, never a prefork slot that publishes
+need. Retries are not Celery retries: each failed attempt writes its next due time to the
+delivery row, and the sweeper (beat, every few seconds, on the prefork worker) queues one
+task per delivery that is due. So a lost message, a killed worker or an emptied Redis
+delays a delivery, never drops it.
 """
 
 from __future__ import annotations
@@ -22,30 +26,36 @@ logger = logging.getLogger(__name__)
 SWEEP_BATCH = 200
 
 
-def _wait(task) -> float | None:
-    """How long a task waits for partners' answers before leaving the rest to a thread.
+@shared_task(ignore_result=True, acks_late=True, max_retries=0)
+def send_delivery(delivery_id: int) -> str | None:
+    """Send this delivery now if still due; a duplicate message finds it leased and stops."""
+    return delivery.send(delivery_id)
 
-    In a worker, briefly: the pool slot is free again for publishes and other partners.
-    Run in-process (eagerly, or called as a function), until every attempt has ended, as
-    callers there expect.
+
+def dispatch(delivery_ids: list[int]) -> int:
+    """Hold the due deliveries for the queue and queue one task each; how many were queued.
+
+    Call it after the rows are committed (callers use ``transaction.on_commit``): a task
+    must find them. A message that cannot be queued (broker down) gives its delivery back
+    to the sweeper at once; one lost later is sent again once its hold runs out
+    (``WEBHOOK_LEASE_SECONDS``), when the message expires too, as stale.
     """
-    in_process = task.request.is_eager or task.request.called_directly
-    return None if in_process else settings.WEBHOOK_TASK_WAIT_SECONDS
+    held = delivery.hold(delivery_ids)
+    for index, delivery_id in enumerate(held):
+        try:
+            send_delivery.apply_async((delivery_id,), expires=settings.WEBHOOK_LEASE_SECONDS)
+        except Exception:  # noqa: BLE001 - the outbox rows are safe; never fail the caller
+            unsent = held[index:]
+            logger.exception("Could not queue deliveries %s; the sweeper will send them", unsent)
+            delivery.unhold(unsent)
+            return index
+    return len(held)
 
 
-@shared_task(bind=True, ignore_result=True, acks_late=True, max_retries=0)
-def send_deliveries(self, delivery_ids: list[int]) -> None:
-    """Send these deliveries now if still due; idempotent thanks to the lease."""
-    delivery.deliver(delivery_ids, wait=_wait(self))
-
-
-@shared_task(bind=True, ignore_result=True, acks_late=True, max_retries=0)
-def sweep_deliveries(self) -> int:
-    """Send every delivery that is due and not held by a live sender."""
-    ids = delivery.due_ids(SWEEP_BATCH)
-    if ids:
-        delivery.deliver(ids, wait=_wait(self))
-    return len(ids)
+@shared_task(ignore_result=True, acks_late=True, max_retries=0)
+def sweep_deliveries() -> int:
+    """Queue a send for every delivery that is due and neither queued nor being sent."""
+    return dispatch(delivery.due_ids(SWEEP_BATCH))
 
 
 @shared_task(ignore_result=True, max_retries=0)

@@ -360,17 +360,20 @@ def test_a_hanging_partner_does_not_delay_a_healthy_one(
 def test_lost_broker_message_is_sent_by_the_sweeper(
     seed, pan, receivers, make_partner, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from publishing.webhooks.tasks import send_deliveries
+    from publishing.webhooks.tasks import send_delivery
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("Redis is restarting")
 
     receiver = receivers()
     make_partner(receiver)
-    monkeypatch.setattr(send_deliveries, "delay", broker_down)
-    post = publish_post(seed, pan, django_capture_on_commit_callbacks)  # publish still works
+    with monkeypatch.context() as patch:
+        patch.setattr(send_delivery, "apply_async", broker_down)
+        post = publish_post(seed, pan, django_capture_on_commit_callbacks)  # still works
     assert post.live and receiver.received == []
-    assert Delivery.objects.get().state == Delivery.State.PENDING
+    delivery = Delivery.objects.get()
+    assert delivery.state == Delivery.State.PENDING
+    assert delivery.locked_until is None  # not held for a queue that never got it
     assert sweep_deliveries() == 1
     assert len(receiver.received) == 1 and receiver.received[0].verify_error == ""
 
@@ -581,32 +584,55 @@ def test_concurrent_claimers_never_share_a_delivery(loopback_allowed):
     assert sorted(claimed) == sorted(ids)  # every one claimed, none twice
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_short_wait_leaves_a_hanging_partner_to_a_background_thread(
+def test_a_queued_delivery_is_queued_again_only_once_its_hold_runs_out(
     seed, pan, receivers, make_partner, settings, monkeypatch
 ):
-    """A worker's send task returns after ``wait``; the slow answer is still recorded."""
-    settings.WEBHOOK_TIMEOUT = (1.0, 1.5)
-    from publishing.webhooks import events
+    """The sweeper queues one task per due delivery, not one per sweep: a message sitting
+    in a busy (or stopped) queue holds its row; a lost one is replaced after the hold."""
+    from publishing.webhooks.tasks import send_delivery
 
-    monkeypatch.setattr(events, "enqueue", lambda ids: None)  # no eager send on commit
-    hanging, healthy = receivers(), receivers()
-    hanging.answer(HANG)
-    make_partner(hanging, name="hanging")
-    make_partner(healthy, name="healthy")
-    make_post(seed["blog"], "Background", dt.date(2024, 5, 1), pan)
-    fast = Delivery.objects.get(partner__name="healthy")
-    slow = Delivery.objects.get(partner__name="hanging")
+    settings.WEBHOOK_LEASE_SECONDS = 60
+    queued: list[tuple] = []
+    monkeypatch.setattr(send_delivery, "apply_async", lambda args, **kw: queued.append(args))
+    receiver = receivers()
+    make_partner(receiver)
+    make_post(seed["blog"], "Queued", dt.date(2024, 5, 1), pan)  # on_commit never runs here
+    delivery = Delivery.objects.get()
 
-    started = timezone.now()
-    states = sender.deliver([fast.pk, slow.pk], wait=0.5)
-    assert (timezone.now() - started).total_seconds() < 1.4
-    assert states == {fast.pk: Delivery.State.SUCCEEDED}
-    wait_until(
-        lambda: Delivery.objects.get(pk=slow.pk).state == Delivery.State.FAILED,
-        15,
-        what="the background thread to record the hanging partner",
-    )
-    attempt = Delivery.objects.get(pk=slow.pk).attempt_log.get()
-    assert attempt.error.startswith("timeout"), attempt.error
-    assert Delivery.objects.get(pk=slow.pk).lease_token is None
+    assert sweep_deliveries() == 1 and queued == [(delivery.pk,)]
+    assert sweep_deliveries() == 0, "queued twice while the first message is still valid"
+    with freeze_time(timezone.now() + timedelta(seconds=61)):
+        assert sweep_deliveries() == 1  # the first message was lost: queued again
+    assert queued == [(delivery.pk,), (delivery.pk,)]
+
+    # The task that finally runs claims the held row (a hold is not a lease) and sends it;
+    # the duplicate message finds nothing to do.
+    assert sender.send(delivery.pk) == Delivery.State.SUCCEEDED
+    assert sender.send(delivery.pk) is None
+    assert len(receiver.received) == 1 and receiver.received[0].verify_error == ""
+
+
+def test_a_sender_that_died_holding_the_lease_is_replaced_once_the_lease_runs_out(
+    seed, pan, receivers, make_partner, settings
+):
+    """The sweeper queues the delivery again (dropping the dead sender's lease with it); the
+    new task sends it, and a late answer from the old sender is only logged."""
+    receiver = receivers()
+    make_partner(receiver)
+    make_post(seed["blog"], "Orphaned", dt.date(2024, 5, 1), pan)  # on_commit never runs here
+    delivery = Delivery.objects.get()
+    (dead_sender,) = sender.claim([delivery.pk])  # then its process is killed
+    assert sweep_deliveries() == 0  # the lease is live: nobody else sends
+
+    settings.WEBHOOK_LEASE_SECONDS = 0  # as if the lease had run out
+    Delivery.objects.filter(pk=delivery.pk).update(locked_until=timezone.now())
+    assert sweep_deliveries() == 1  # eager Celery: queued and sent here
+    assert Delivery.objects.get().state == Delivery.State.SUCCEEDED
+    assert len(receiver.received) == 1
+
+    late = sender.post(dead_sender)
+    assert late.ok
+    sender.record(dead_sender, late)
+    assert Delivery.objects.get().state == Delivery.State.SUCCEEDED
+    assert Delivery.objects.get().attempts == 1  # the late sender moved nothing on
+    assert Delivery.objects.get().attempt_log.count() == 2  # ...but its attempt is logged

@@ -1,8 +1,10 @@
-"""Start web, a Celery worker and two Celery beats (and the embedded Redis) as one command.
+"""Start web, the Celery workers and two Celery beats (and the embedded Redis) as one command.
 
 cms.supervisor runs them: their output is interleaved with a name prefix, a process that
 dies is restarted with a back-off (one line says so), and Ctrl-C stops all of them. Two
-beats, as in production: one sends, the other takes over if it dies (cms/beat.py).
+beats, as in production: one sends, the other takes over if it dies (cms/beat.py). Two
+workers, as in production: ``worker`` (prefork: publishes, sweeps) and ``worker-io`` (a
+thread pool sending webhooks, so a partner that hangs never holds up a publish).
 """
 
 import os
@@ -12,11 +14,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from cms.celery import io_worker_options
 from cms.supervisor import Supervisor
 
 
 class Command(BaseCommand):
-    help = "Run the site, a Celery worker and two Celery beats together (Ctrl-C stops all)."
+    help = "Run the site, the Celery workers and two Celery beats together (Ctrl-C stops all)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
@@ -35,6 +38,8 @@ class Command(BaseCommand):
         commands["web"] = [python, "manage.py", "runserver", address, "--noreload"]
         celery = [python, "-m", "celery", "-A", "cms"]
         commands["worker"] = [*celery, "worker", "-l", "info", "--concurrency", "2"]
+        io_options = ["-n", "io@%h", *io_worker_options()]
+        commands["worker-io"] = [*celery, "worker", "-l", "info", *io_options]
         for n in (1, 2):
             # Each beat keeps its own schedule file; the lease decides which one sends.
             schedule = str(run_dir / f"celerybeat-schedule-{n}")
