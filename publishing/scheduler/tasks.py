@@ -87,9 +87,21 @@ def sweep(now=None) -> dict[str, int]:
     return {"candidates": candidates, "armed": len(wake_ups)}
 
 
+def consumes_scheduled_work(consumer) -> bool:
+    """Whether a starting worker takes the default queue (the scheduler's wake-ups); the
+    I/O worker, on the webhook queue only, lost no ETA tasks when it restarted."""
+    queues = getattr(getattr(consumer, "task_consumer", None), "queues", None)
+    if not queues:
+        return True  # unknown: reset, which only costs a re-arm
+    default = consumer.app.conf.task_default_queue
+    return any(queue.name == default for queue in queues)
+
+
 @worker_ready.connect
-def _rearm_after_worker_start(**kwargs) -> None:
+def _rearm_after_worker_start(sender=None, **kwargs) -> None:
     """A (re)started worker holds no ETA tasks: let the next sweep re-arm what is due soon."""
+    if sender is not None and not consumes_scheduled_work(sender):
+        return
     try:
         dropped = scheduler.forget_armed()
     except Exception:  # noqa: BLE001 - the markers also expire on their own

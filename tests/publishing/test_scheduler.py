@@ -530,3 +530,25 @@ def test_due_update_that_moves_the_expiry_is_published_before_the_old_expiry(see
     assert post.live and post.title == "Extended for a week"
     assert post.expire_at == T0 + dt.timedelta(days=7)
     assert not scheduled_logs(post, "wagtail.unpublish.scheduled").exists()
+
+
+def test_only_a_worker_on_the_default_queue_resets_the_armed_markers(monkeypatch, settings):
+    """The I/O worker (webhook queue only) holds no wake-ups: its restart re-arms nothing."""
+    from types import SimpleNamespace
+
+    from kombu import Queue
+
+    from cms.celery import app
+
+    resets = []
+    monkeypatch.setattr(scheduler, "forget_armed", lambda: resets.append(1) or 0)
+
+    def consumer(*names):
+        return SimpleNamespace(
+            task_consumer=SimpleNamespace(queues=[Queue(n) for n in names]), app=app
+        )
+
+    scheduler_tasks._rearm_after_worker_start(sender=consumer(settings.WEBHOOK_QUEUE))
+    assert resets == []
+    scheduler_tasks._rearm_after_worker_start(sender=consumer(app.conf.task_default_queue))
+    assert resets == [1]
