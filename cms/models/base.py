@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -75,7 +75,18 @@ class SitePageMixin(ExpiryAwareMixin, HeadlessPreviewMixin):
         """Every code path (``revision.publish()``, workflows, the scheduler, releases)
         meets the gate here, before Wagtail's action changes anything."""
         publish_gate.check(revision, self)
-        return super().publish(revision, *args, **kwargs)
+        # One transaction, as the admin and the scheduler publish: the page save, the
+        # audit entry and the signal are one change, so the after-commit pipeline runs
+        # once (in autocommit it ran after the save and again after the signal).
+        # A savepoint inside a caller's transaction, so a caller that catches a refusal
+        # (the gate, validation) can carry on with its own.
+        with transaction.atomic():
+            return super().publish(revision, *args, **kwargs)
+
+    def unpublish(self, *args, **kwargs):
+        """As ``publish``: one transaction, one run of the after-commit pipeline."""
+        with transaction.atomic():
+            return super().unpublish(*args, **kwargs)
 
     def save(self, *args, **kwargs):
         """Backstop for paths that run Wagtail's publish action without ``publish()``

@@ -100,3 +100,16 @@ def test_a_failing_purge_shows_on_the_admin_dashboard(admin_client):
     CdnPurge.objects.create(urls=["http://x/"], last_error="cdn answered 503", attempts=2)
     page = admin_client.get("/admin/").content.decode()
     assert "CDN purges failing" in page and "cdn answered 503" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bare_publish_in_autocommit_flushes_once(seed, journal):
+    """``revision.publish()`` from code, outside any transaction: the page save and the
+    publish are one change, so one flush (not one per autocommitted write)."""
+    post = seed["post"]
+    post.title = "Published from code"
+    post.save_revision().publish()
+    assert journal.count("responses") == 1 and journal.count("purge") == 1, journal
+    journal.clear()
+    post.unpublish()
+    assert journal.count("responses") == 1 and journal.count("purge") == 1, journal
