@@ -14,7 +14,9 @@ Here, before Wagtail sees a write (``PublicAPIMiddleware`` calls :func:`refusal`
   saying whether it is a read-only field or unknown (with what may be written);
 * a create of a page type whose required columns v3 cannot write is refused;
 * a create under a parent that does not allow the type is refused with the types it
-  allows (Wagtail answers a bare 403 "permission" for that).
+  allows (Wagtail answers a bare 403 "permission" for that);
+* a body that is not a JSON object, and copy, alias or move of the tree's root (each a
+  500 in Wagtail), are refused.
 
 And around every v3 write (:func:`run_write`): one transaction, rolled back unless the
 answer is a success, so a refused write leaves the database as it was; a database
@@ -49,6 +51,9 @@ from cms.params import MAX_ID, InvalidNumber, parse_int
 V3_PREFIX = "/api/v3/"
 #: ``POST /api/v3/pages/`` (create) and ``PATCH /api/v3/pages/<id>/`` (update).
 _PAGE_WRITE = re.compile(r"^/api/v3/pages/(?:(?P<page_id>[^/]+)/)?$")
+_ROOT_UNSAFE_ACTION = re.compile(
+    r"^/api/v3/pages/(?P<page_id>[^/]+)/actions/(?P<action>copy|create_alias|move)/$"
+)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: The body location Wagtail's own validation errors use, so both read alike.
 _BODY = "body"
@@ -206,8 +211,25 @@ def _target_model(request: HttpRequest, body: dict) -> tuple[type[Model], bool] 
     return None
 
 
+def _tree_root_refusal(request: HttpRequest) -> HttpResponse | None:
+    """Copy, alias and move read the page's parent; the tree's root has none (a 500)."""
+    match = _ROOT_UNSAFE_ACTION.match(request.path)
+    if match is None:
+        return None
+    try:
+        pk = parse_int(match.group("page_id"), name="page_id", minimum=1)
+    except InvalidNumber:
+        return None
+    if not Page.objects.filter(pk=pk, depth=1).exists():
+        return None
+    msg = f"The root of the page tree cannot be the subject of “{match.group('action')}”."
+    return validation_problem([{"type": "root_page", "loc": ["path", "page_id"], "msg": msg}])
+
+
 def refusal(request: HttpRequest) -> HttpResponse | None:
-    """A 422 for a page create or update Wagtail would trim, or half-do, or ``None``."""
+    """A 422 for a page write Wagtail would trim, half-do or fail on, or ``None``."""
+    if (problem := _tree_root_refusal(request)) is not None:
+        return problem
     try:
         body = json.loads(request.body or b"null")
     except (ValueError, RecursionError):

@@ -344,3 +344,29 @@ def test_writes_without_a_token_are_401_before_any_check(seed, client):
         content_type="application/json",
     )
     assert response.status_code == 401
+
+
+@pytest.mark.clinical_gate
+def test_a_v3_update_that_publishes_gated_content_is_refused_and_not_saved(seed, client, api_token):
+    """The clinical publish gate applies to PATCH with ``action: publish`` too; the draft
+    revision the update made on the way is rolled back with it."""
+    from screening.models import ScreenerPage
+
+    screener = ScreenerPage.objects.get()
+    before = database_state()
+    body = {"meta": {"action": "publish"}, "title": "Published without review?"}
+    response = send(client, api_token, "PATCH", f"/api/v3/pages/{screener.pk}/", body)
+    assert response.status_code == 403, response.content[:300]
+    assert "clinical review" in response.json()["detail"]
+    assert database_state() == before
+
+
+@pytest.mark.parametrize("action", ["copy", "create_alias", "move"])
+def test_actions_that_need_a_parent_refuse_the_tree_root(seed, client, api_token, action):
+    root = Page.objects.get(depth=1)
+    before = database_state()
+    body = {"destination_id": seed["home"].pk} if action == "move" else {}
+    response = send(client, api_token, "POST", f"/api/v3/pages/{root.pk}/actions/{action}/", body)
+    assert response.status_code == 422, response.content[:300]
+    assert response.json()["errors"][0]["loc"] == ["path", "page_id"]
+    assert database_state() == before
