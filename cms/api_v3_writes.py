@@ -15,6 +15,8 @@ Here, before Wagtail sees a write (``PublicAPIMiddleware`` calls :func:`refusal`
 * a create of a page type whose required columns v3 cannot write is refused;
 * a create under a parent that does not allow the type is refused with the types it
   allows (Wagtail answers a bare 403 "permission" for that);
+* a key a page action's body does not take (``destination`` for ``destination_id``) is
+  refused, not ignored;
 * a body that is not a JSON object, and copy, alias or move of the tree's root (each a
   500 in Wagtail), are refused.
 
@@ -44,6 +46,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from wagtail.api.v3.errors import problem_response
 from wagtail.api.v3.registry import registry
+from wagtail.api.v3.routers import pages as v3_pages
 from wagtail.models import Page
 
 from cms.params import MAX_ID, InvalidNumber, parse_int
@@ -54,6 +57,16 @@ _PAGE_WRITE = re.compile(r"^/api/v3/pages/(?:(?P<page_id>[^/]+)/)?$")
 _ROOT_UNSAFE_ACTION = re.compile(
     r"^/api/v3/pages/(?P<page_id>[^/]+)/actions/(?P<action>copy|create_alias|move)/$"
 )
+_ACTION = re.compile(r"^/api/v3/pages/[^/]+/actions/(?P<action>\w+)/$")
+#: The body each page action of Wagtail's v3 takes (``wagtail.api.v3.routers.pages``).
+ACTION_BODIES: dict[str, type[BaseModel]] = {
+    "copy": v3_pages.PageCopySchema,
+    "copy_for_translation": v3_pages.PageCopyForTranslationSchema,
+    "create_alias": v3_pages.PageCreateAliasSchema,
+    "move": v3_pages.PageMoveSchema,
+    "revert": v3_pages.PageRevertSchema,
+    "unpublish": v3_pages.PageUnpublishSchema,
+}
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: The body location Wagtail's own validation errors use, so both read alike.
 _BODY = "body"
@@ -226,6 +239,26 @@ def _tree_root_refusal(request: HttpRequest) -> HttpResponse | None:
     return validation_problem([{"type": "root_page", "loc": ["path", "page_id"], "msg": msg}])
 
 
+def _action_body_refusal(request: HttpRequest, body: Any) -> HttpResponse | None:
+    """Keys an action's body schema does not take (a misspelt ``destination_id`` would
+    copy the page beside itself, silently)."""
+    match = _ACTION.match(request.path)
+    schema = ACTION_BODIES.get(match.group("action")) if match else None
+    if schema is None or not isinstance(body, dict):
+        return None
+    allowed = ", ".join(schema.model_fields)
+    errors = [
+        {
+            "type": "unknown_field",
+            "loc": [_BODY, key],
+            "msg": f"“{match.group('action')}” takes no “{key}”; it takes {allowed}.",
+        }
+        for key in body
+        if key not in schema.model_fields
+    ]
+    return validation_problem(errors) if errors else None
+
+
 def refusal(request: HttpRequest) -> HttpResponse | None:
     """A 422 for a page write Wagtail would trim, half-do or fail on, or ``None``."""
     if (problem := _tree_root_refusal(request)) is not None:
@@ -234,6 +267,8 @@ def refusal(request: HttpRequest) -> HttpResponse | None:
         body = json.loads(request.body or b"null")
     except (ValueError, RecursionError):
         return None  # Wagtail's 400 "Cannot parse request body"
+    if (problem := _action_body_refusal(request, body)) is not None:
+        return problem
     if _PAGE_WRITE.match(request.path) and not isinstance(body, dict):
         # Wagtail's body parsing fails with a 500 on a JSON array or scalar.
         msg = "The body must be a JSON object."

@@ -370,3 +370,24 @@ def test_actions_that_need_a_parent_refuse_the_tree_root(seed, client, api_token
     assert response.status_code == 422, response.content[:300]
     assert response.json()["errors"][0]["loc"] == ["path", "page_id"]
     assert database_state() == before
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "key"),
+    [
+        ("copy", {"destination": 3}, "destination"),
+        ("move", {"destination_id": 3, "where": "left"}, "where"),
+        ("unpublish", {"recursively": True}, "recursively"),
+        ("create_alias", {"parent_id": 3}, "parent_id"),
+    ],
+)
+def test_an_action_body_with_a_key_it_does_not_take_is_refused(
+    seed, client, api_token, action, body, key
+):
+    """A misspelt key used to be dropped: ``copy`` then copied the page beside itself."""
+    before = database_state()
+    url = f"/api/v3/pages/{seed['post'].pk}/actions/{action}/"
+    response = send(client, api_token, "POST", url, body)
+    assert response.status_code == 422, response.content[:300]
+    assert [error["loc"] for error in response.json()["errors"]] == [["body", key]]
+    assert database_state() == before
