@@ -33,7 +33,13 @@ class BlogIndexPage(SitePageMixin, Page):
     search_fields = Page.search_fields + [index.SearchField("intro")]
     parent_page_types = ["cms.NewsEventsPage", "cms.HomePage"]
     subpage_types = ["cms.BlogPostPage"]
-    syndication = Syndication("blog", Role.LISTING, "blog", _("Blog posts"))
+    syndication = Syndication(
+        "blog",
+        Role.LISTING,
+        "blog",
+        _("Blog posts"),
+        description=_("Posts from %(title)s, newest first."),
+    )
     api_fields = [APIField("intro")]
     #: The query parameters ``get_context`` reads: the response cache keys on these only.
     cache_query_params = ("page", "tag", "author")
@@ -162,7 +168,14 @@ class BlogPostPage(SitePageMixin, HealthReviewMixin, Page):
     ]
     parent_page_types = ["cms.BlogIndexPage"]
     subpage_types: list[str] = []
-    syndication = Syndication("blog", Role.ITEM, "blog", _("Blog posts"), tag_and_author_feeds=True)
+    syndication = Syndication(
+        "blog",
+        Role.ITEM,
+        "blog",
+        _("Blog posts"),
+        tag_and_author_feeds=True,
+        prefetch=("post_authors__author", "tags", "references"),
+    )
     api_fields = [
         APIField("date"),
         APIField("authors", serializer=AuthorSerializer(many=True, source="author_list")),

@@ -311,7 +311,8 @@ HEALTH_OVERDUE_GRACE_SECONDS = int(env("HEALTH_OVERDUE_GRACE_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     # Proves beat is alive to /healthz (its age is reported there).
     "beat-tick": {"task": "publishing.tasks.beat_tick", "schedule": 10.0},
-    # Scheduler: arms publishes/expiries due within a minute, re-arms lost ones (issue 3).
+    # Scheduler: arms publishes, expiries and clinical review lapses due within a minute,
+    # re-arms lost ones (issues 3 and 14).
     "scheduler-sweep": {
         "task": "publishing.scheduler.tasks.scheduler_sweep",
         "schedule": 1.0,
@@ -329,12 +330,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "publishing.pipeline.tasks.sweep_purges",
         "schedule": 2.0,
         "options": {"expires": 5},
-    },
-    # Clinical reviews whose "next review due" arrived: banner, webhook, optional unpublish.
-    "review-lapse-sweep": {
-        "task": "publishing.governance.tasks.review_lapse_sweep",
-        "schedule": 5.0,
-        "options": {"expires": 10},
     },
 }
 
@@ -367,6 +362,9 @@ FRONTEND_CACHE_MAX_WAIT_SECONDS = int(env("FRONTEND_CACHE_MAX_WAIT_SECONDS", "30
 WAGTAIL_FINISH_WORKFLOW_ACTION = "publishing.governance.workflow.publish_approved_revision"
 # The publish gate (cms/publish_gate.py). Only tests switch it off (tests/conftest.py).
 PUBLISH_GATE_ENFORCED = True
+# A review lapses on its "next review due" day at this time (site time zone, HH:MM[:SS]);
+# the scheduler arms it to the second (publishing/governance/lapse.py).
+CLINICAL_REVIEW_LAPSE_TIME = env("CLINICAL_REVIEW_LAPSE_TIME", "00:00")
 
 # --- Partner webhooks (publishing/webhooks/) -----------------------------------------
 # CIDRs partner URLs may resolve to besides public addresses (empty: public only).
