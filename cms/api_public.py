@@ -10,6 +10,10 @@ v3 public tier goes through the one visibility rule (``cms.visibility``):
 * v3 page reads (list, detail, find, search) exclude pages past ``expire_at``;
 * ``meta.parent`` is ``null`` where the parent is not public (a draft section's title);
 * the redirects endpoints need a token (they name the old paths of private pages).
+
+v3 writes (token only) go through ``cms.api_v3_writes``: a body Wagtail would trim or
+half-write is refused with a 422 that says why, and every write is one transaction kept
+only when it succeeds.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from django.db.models import Field, Model
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from wagtail.api.v3.schemas.generators.read import SchemaGenerator, rich_text_schema
 
-from cms import visibility
+from cms import api_v3_writes, visibility
 from cms.serializers import public_api_rich_text
 
 API_PREFIX = "/api/"
@@ -84,11 +88,21 @@ class PublicAPIMiddleware:
                 status=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        get_response = self.get_response
+        if api_v3_writes.is_v3_write(request):
+            if _token_user_is_valid(request):
+                problem = api_v3_writes.refusal(request)
+                if problem is not None:
+                    return problem
+
+            def get_response(request: HttpRequest) -> HttpResponse:
+                return api_v3_writes.run_write(request, self.get_response)
+
         session, user = getattr(request, "session", None), getattr(request, "user", None)
         request.session = SessionBase()
         request.user = AnonymousUser()
         try:
-            response = self.get_response(request)
+            response = get_response(request)
         finally:
             if session is not None:
                 request.session = session
@@ -102,6 +116,18 @@ class PublicAPIMiddleware:
         ):
             _hide_private_parents(response)
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A v3 write the database or the model's ``clean()`` refused where Wagtail's form
+        does not say so (a constraint, a field the form leaves out) is the client's input:
+        a 422 naming the field; its transaction is rolled back."""
+        if not api_v3_writes.is_v3_write(request):
+            return None
+        if api_v3_writes.is_database_refusal(exception):
+            return api_v3_writes.database_problem(exception)
+        if api_v3_writes.is_unwritable_field_refusal(exception):
+            return api_v3_writes.unwritable_field_problem(exception)
+        return None
 
 
 def public_rich_text_schema(generator: SchemaGenerator, field: Field) -> tuple:
