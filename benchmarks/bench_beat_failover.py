@@ -46,9 +46,8 @@ def _child() -> None:
     from benchmarks.common import percentile, print_table
     from cms.beat import LEASE_KEY, redis_for
     from cms.models import BlogPostPage
-    from tests.publishing.test_scheduler_services import assert_published_once, schedule_posts
+    from tests.publishing.publish import assert_published_once, retime, schedule_posts
     from tests.services import CeleryProcess, EmbeddedRedis, redis_client, wait_until
-    from tests.test_ops_beat import retime
 
     run_dir = Path(os.environ["RUN_DIR"])
     devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the child

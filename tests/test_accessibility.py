@@ -6,7 +6,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from cms.models import Author, BlogPostReference, EventResourcesPage, EventSession
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},

@@ -21,7 +21,7 @@ from icalendar import Calendar
 from wagtail.models import Revision
 
 from cms.models import Author, BlogPostPage
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 from tests.services import admin_log_in, wait_until
 from tests.test_accessibility import serious_violations
 

@@ -22,12 +22,12 @@ from django.utils import timezone
 
 from cms.models import BlogPostPage
 from publishing.models import Partner
-from tests.publishing.receivers import HANG, Receiver, free_port
-from tests.publishing.test_scheduler_services import (
+from tests.publishing.publish import (
     assert_published_once,
     live_count,
     schedule_posts,
 )
+from tests.publishing.receivers import HANG, Receiver, free_port
 from tests.services import (
     HealthPoller,
     PrivatePostgres,

@@ -14,10 +14,10 @@ from wagtail.models import PageLogEntry
 
 from cms.beat import LEASE_KEY, Lease, redis_for
 from cms.models import BlogPostPage
-from tests.publishing.publish import retime
-from tests.publishing.test_scheduler_services import (
+from tests.publishing.publish import (
     assert_published_once,
     live_count,
+    retime,
     schedule_posts,
 )
 from tests.services import wait_until

@@ -32,8 +32,8 @@ from wagtail.images.tests.utils import get_test_image_file
 from wagtail.models import Collection
 
 from publishing.models import Partner
+from tests.publishing.publish import assert_published_once, schedule_posts
 from tests.publishing.receivers import Receiver, free_port
-from tests.publishing.test_scheduler_services import assert_published_once, schedule_posts
 from tests.services import ROOT, Varnish, skip_or_fail, wait_until
 
 pytestmark = [pytest.mark.services]

@@ -194,7 +194,7 @@ def test_a_partner_that_is_down_is_one_line_without_traceback(
 
     from cms.models import Author
     from publishing.models import Delivery, Partner
-    from tests.cms.test_site import make_post
+    from tests.factories import make_post
 
     settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     port = free_port()

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from cms.models import Author, ReaderTrustSettings
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 
 @pytest.fixture

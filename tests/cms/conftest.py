@@ -7,7 +7,7 @@ from django.utils import timezone
 from wagtail.models import PageViewRestriction
 
 from cms.models import Author, BlogIndexPage, BlogPostPage
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 # Every title a hidden page (or a hidden draft of a live page) carries.
 HIDDEN = {

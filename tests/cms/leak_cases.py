@@ -34,7 +34,7 @@ from cms.models import (
     HomePagePromo,
     Promo,
 )
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 PASSWORD = "canary-pw"  # noqa: S105 - a test page's password
 

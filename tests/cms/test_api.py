@@ -6,7 +6,7 @@ import pytest
 
 from cms.models import Author, BlogPostReference
 from tests.cms.conftest import HIDDEN
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 V2 = "/api/v2/pages/"
 V3 = "/api/v3/pages/"

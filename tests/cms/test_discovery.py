@@ -11,7 +11,7 @@ from wagtail.models import PageViewRestriction
 
 from cms.models import Author, BlogPostPage, EventResourcesPage
 from tests.cms.conftest import HIDDEN
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 
 def json_ld(content: str) -> dict:

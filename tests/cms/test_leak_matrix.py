@@ -37,7 +37,7 @@ from tests.cms.leak_cases import (
     new_canary,
     outputs,
 )
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 from tests.publishing.hub import LocalHub
 from tests.services import wait_until
 

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cms.models import Author, BlogPostAuthor, BlogPostPage
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 
 def _titles(content: str) -> list[str]:

@@ -17,7 +17,7 @@ import pytest
 from wagtail.models import Page
 
 from cms.models import Author, BlogPostReference, EventResourcesPage, EventSession
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 from tests.services import ROOT, skip_or_fail
 
 JAR_IN_PACKAGE = Path("vnu-jar") / "build" / "dist" / "vnu.jar"

@@ -12,7 +12,7 @@ from cms.models import Author, EventResourcesPage, NavigationItem, ReaderTrustSe
 from cms.models.site_settings import contrast_with_white, validate_brand_colour
 from cms.reading import has_reader_content
 from cms.search import did_you_mean, parse_search
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 
 def trust() -> ReaderTrustSettings:

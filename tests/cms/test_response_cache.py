@@ -13,7 +13,7 @@ from wagtail.models import PageViewRestriction
 
 from cms.models import Author
 from cms.settings.base import redis_cache
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 from tests.services import wait_until
 
 V2 = "/api/v2/pages/"

@@ -20,7 +20,7 @@ from wagtail.models import PageViewRestriction
 
 from cms import response_cache
 from cms.models import Author
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 V2 = "/api/v2/pages/"
 V3 = "/api/v3/pages/"

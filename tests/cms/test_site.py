@@ -7,24 +7,13 @@ import pytest
 from django.utils import timezone
 from wagtail.models import PageViewRestriction
 
-from cms.models import Author, BlogPostAuthor, BlogPostPage, BlogPostReference
+from cms.models import Author, BlogPostPage, BlogPostReference
+from tests.factories import make_post
 
 
 def assert_valid_html(content: bytes) -> None:
     parser = html5lib.HTMLParser(strict=True)
     parser.parse(content)  # raises ParseError on any HTML error
-
-
-def make_post(blog, title, date, author, tags=(), publish=True, **extra):
-    post = BlogPostPage(title=title, date=date, summary=f"Summary of {title}", live=False, **extra)
-    post.post_authors = [BlogPostAuthor(author=author)]
-    blog.add_child(instance=post)
-    post.tags.add(*tags)
-    revision = post.save_revision()
-    if publish:
-        revision.publish()
-    post.refresh_from_db()
-    return post
 
 
 @pytest.mark.django_db

@@ -28,7 +28,7 @@ from wagtail.models import APIToken, Collection, CollectionViewRestriction, Page
 from cms import visibility
 from cms.models import Author, BlogIndexPage, Promo
 from tests.cms.conftest import HIDDEN
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 from tests.services import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]

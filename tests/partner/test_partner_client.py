@@ -33,7 +33,7 @@ from wagtail.models import Page
 from cms.models import Author
 from cms.openapi import openapi_document
 from screening.models import ScreenerPage
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 from tests.services import skip_or_fail
 
 BIN = Path(sys.executable).parent

@@ -23,7 +23,7 @@ from publishing.scheduler.releases import (
     schedule_release,
     undo_release,
 )
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 UTC = dt.UTC
 T0 = dt.datetime(2030, 5, 1, 12, 0, tzinfo=UTC)

@@ -21,7 +21,7 @@ from cms.models import Author
 from publishing.models import ChangesHorizon, Delivery, WebhookEvent
 from publishing.webhooks import changes
 from publishing.webhooks.tasks import prune_delivery_log
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from django.test import Client
 from cms.models import Author
 from publishing.models import WebhookEvent
 from publishing.webhooks import changes
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 from tests.services import skip_or_fail
 
 URL = "/api/changes/"

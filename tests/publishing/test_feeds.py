@@ -13,7 +13,8 @@ from wagtail.models import PageViewRestriction
 
 import publishing.syndication.feeds
 from cms.models import Author, BlogPostAuthor, BlogPostPage, BlogPostReference
-from tests.cms.test_site import assert_valid_html, make_post
+from tests.cms.test_site import assert_valid_html
+from tests.factories import make_post
 from tests.publishing.feed_checks import check_feed, item_titles
 
 FORMATS = ("rss", "atom", "json")

@@ -25,7 +25,7 @@ from cms.models import Author, BlogPostPage
 from publishing.governance import lapse
 from publishing.models import WebhookEvent
 from screening.models import ScreenerPage
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 from tests.services import CeleryProcess, wait_until
 
 pytestmark = [pytest.mark.services]

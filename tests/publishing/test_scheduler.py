@@ -21,7 +21,7 @@ from publishing.models import ScheduleIssue
 from publishing.scheduler import engine as scheduler
 from publishing.scheduler import tasks as scheduler_tasks
 from publishing.scheduler.engine import Outcome
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 UTC = dt.UTC
 LA = ZoneInfo("America/Los_Angeles")

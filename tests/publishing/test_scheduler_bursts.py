@@ -17,8 +17,8 @@ from wagtail.models import PageLogEntry, Revision
 
 from cms.models import Author, BlogPostPage
 from publishing.models import WebhookPageState
-from tests.cms.test_site import make_post
-from tests.publishing.test_scheduler_services import assert_published_once, live_count
+from tests.factories import make_post
+from tests.publishing.publish import assert_published_once, live_count
 from tests.services import wait_until
 
 pytestmark = [pytest.mark.services]

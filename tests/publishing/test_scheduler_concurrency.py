@@ -20,7 +20,7 @@ from wagtail.models import PageLogEntry, Revision
 from cms.models import Author, BlogPostPage
 from publishing.scheduler import engine as scheduler
 from publishing.scheduler.engine import Outcome
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 from tests.services import ROOT
 
 

@@ -12,46 +12,11 @@ from django.utils import timezone
 from wagtail.models import PageLogEntry
 
 from cms.models import Author, BlogPostPage, Promo
-from tests.cms.test_site import make_post
-from tests.publishing.publish import retime
+from tests.factories import make_post
+from tests.publishing.publish import assert_published_once, live_count, schedule_posts
 from tests.services import EmbeddedRedis, redis_client, wait_until
 
 pytestmark = [pytest.mark.services]
-
-
-def schedule_posts(blog, times: list[dt.datetime], prefix: str) -> list[tuple[int, int]]:
-    """Posts scheduled through ``revision.publish()`` to go live at ``times``.
-
-    Scheduled a day later first, then brought to ``times`` in one transaction: on a busy
-    machine, creating the posts can take longer than a test's lead, and Wagtail publishes
-    at once (as ``wagtail.publish``, not by the scheduler) a revision whose time has passed.
-    """
-    author = Author.objects.first()
-    pairs = []
-    for i, when in enumerate(times):
-        post = make_post(blog, f"{prefix} {i}", dt.date(2030, 1, 1), author, publish=False)
-        post.go_live_at = when + dt.timedelta(days=1)
-        revision = post.save_revision()
-        revision.publish()
-        pairs.append((post.pk, revision.pk))
-    retime(pairs, times)
-    return pairs
-
-
-def live_count(pairs) -> int:
-    return BlogPostPage.objects.filter(pk__in=[p for p, _ in pairs], live=True).count()
-
-
-def assert_published_once(pairs) -> list[float]:
-    """Every page live with its scheduled revision, one audit entry each; returns lateness."""
-    lateness = []
-    for post_pk, revision_pk in pairs:
-        post = BlogPostPage.objects.get(pk=post_pk)
-        assert post.live and post.live_revision_id == revision_pk, post.title
-        entries = PageLogEntry.objects.filter(page_id=post_pk, action="wagtail.publish.scheduled")
-        assert list(entries.values_list("revision_id", flat=True)) == [revision_pk], post.title
-        lateness.append((post.first_published_at - post.go_live_at).total_seconds())
-    return lateness
 
 
 def test_worker_and_beat_publish_and_expire_on_time(seed, celery_processes):

@@ -21,7 +21,7 @@ from cms.models import Author
 from publishing.models import Delivery, Partner, WebhookEvent
 from publishing.webhooks import delivery as sender
 from publishing.webhooks.tasks import prune_delivery_log, sweep_deliveries
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 from tests.publishing.receivers import HANG, free_port
 from tests.services import wait_until
 

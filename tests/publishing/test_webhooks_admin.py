@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 
 from cms.models import Author
 from publishing.models import Delivery, Partner
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 pytestmark = pytest.mark.django_db
 

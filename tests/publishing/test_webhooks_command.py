@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from cms.models import Author
 from publishing.models import Delivery, Partner
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 pytestmark = pytest.mark.django_db
 

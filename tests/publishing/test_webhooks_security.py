@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from cms.models import Author
 from publishing.models import Delivery, Partner
 from publishing.webhooks.security import UnsafeDestination, check_url
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 
 REFUSED = [
     "http://127.0.0.1/hook",

@@ -16,13 +16,13 @@ from django.utils import timezone
 
 from cms.models import Author
 from publishing.models import Delivery, WebhookEvent
-from tests.cms.test_site import make_post
-from tests.publishing.receivers import HANG
-from tests.publishing.test_scheduler_services import (
+from tests.factories import make_post
+from tests.publishing.publish import (
     assert_published_once,
     live_count,
     schedule_posts,
 )
+from tests.publishing.receivers import HANG
 from tests.services import redis_client, wait_until
 
 

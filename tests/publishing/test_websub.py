@@ -11,7 +11,7 @@ from django.utils import timezone
 from wagtail.models import PageViewRestriction
 
 from cms.models import Author, BlogPostPage
-from tests.cms.test_site import make_post
+from tests.factories import make_post
 from tests.publishing.feed_checks import item_titles
 from tests.publishing.hub import LocalHub, closed_port_url
 from tests.services import wait_until
