@@ -39,14 +39,14 @@ class Change:
     all_feeds: bool = False
     #: Webhook outbox rows written in this transaction, held until the CDN is purged.
     delivery_ids: list[int] = field(default_factory=list)
-    #: Pages whose URLs (theirs and their ancestors') are read when the change is flushed:
-    #: after commit, for all of a transaction's pages at once, so a burst's pages under
-    #: one parent read that parent once and the publishing transaction stays short.
+    #: Pages whose URLs (theirs and their ancestors') are read by the steps after commit,
+    #: once our caches are invalidated, for all of a transaction's pages at once: a burst's
+    #: pages under one parent read it once, and the publishing transaction stays short.
     page_ids: set[int] = field(default_factory=set)
 
     def add_page(self, page: Page, old_url_path: str | None = None) -> None:
         """The page's own URLs, its ancestors' (listings, breadcrumbs) and its API answers,
-        read at flush time (the page is where the commit left it)."""
+        read after commit (:meth:`read_page_urls`: the page is where the commit left it)."""
         self.page_ids.add(page.pk)
         if old_url_path is not None:
             self.urls.update(moved_urls(page, old_url_path))
@@ -71,12 +71,17 @@ class Change:
         self.all_feeds = self.all_feeds or later.all_feeds
         self.delivery_ids += later.delivery_ids
 
-    def flush(self) -> None:
+    def read_page_urls(self) -> None:
+        """Turn the pages added into URLs (after commit, once our caches are invalidated).
+
+        A page deleted later in the same transaction is gone; its delete handler read
+        its URLs before the rows went (``add_page_now``).
+        """
         if self.page_ids:
-            # A page deleted later in the same transaction is gone; its delete handler
-            # read its URLs before the rows went (``add_page_now``).
             self.urls |= urls_of_pages(Page.objects.filter(pk__in=self.page_ids))
             self.page_ids = set()
+
+    def flush(self) -> None:
         self.after_commit(self)
 
 
