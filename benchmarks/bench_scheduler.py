@@ -20,6 +20,10 @@ Scenarios (N items each, default 500; BENCH_SCHEDULER_ITEMS overrides):
            time from the instant until the last is live (committed, seen by a reader
            polling every 20 ms), and that time as a ratio of stock's. Issue 17's target:
            at most 0.25.
+* lapse:   B clinical reviews due at one instant (the lapse time of day, set in the
+           worker's environment for the run), through our worker + beat: lateness = the
+           audit entry's time minus the instant; "once" = one audit entry and one
+           ``page.review_lapsed`` event per page.
 
 Both stock and burst run with the same settings, so Wagtail's background work (reference
 and search index) is sent to the worker after commit in both; the worker finishes what
@@ -46,6 +50,8 @@ ITEMS = int(os.environ.get("BENCH_SCHEDULER_ITEMS", "500"))
 SPREAD = float(os.environ.get("BENCH_SCHEDULER_SPREAD", "60"))
 BURST = int(os.environ.get("BENCH_SCHEDULER_BURST", "100"))
 SCENARIOS = os.environ.get("BENCH_SCHEDULER_SCENARIOS", "spread,crash,cron,stock,burst").split(",")
+#: Seconds from choosing the lapse instant to the instant: worker and beat start meanwhile.
+LAPSE_LEAD = 30
 DEADLINE = 240  # seconds to wait for a scenario's last item before giving up on it
 
 
@@ -155,6 +161,7 @@ def _child() -> None:
             "cron": lambda: _cron(pages),
             "stock": lambda: _stock(burst_pages),
             "burst": lambda: _burst(burst_pages, broker, run_dir),
+            "lapse": lambda: _lapse(burst_pages, broker, run_dir),
         }
         for name in SCENARIOS:
             rows.append(scenarios[name]())
@@ -180,6 +187,7 @@ def _child() -> None:
         "\nlateness = live time - scheduled time. burst: 'max' is the time from the instant"
         " until the last item was live. cron = Wagtail's publish_scheduled at a minute tick."
         " stock: 'max' is the time Wagtail's publish_scheduled took for the burst's pages."
+        " lapse: the review-lapsed audit entry's time - the lapse instant."
     )
     # BENCH_SCHEDULER_SCENARIOS=stock,burst,stock,burst repeats the pair: on a shared
     # machine the load moves between the two runs, so each pair gets its own ratio.
@@ -257,20 +265,10 @@ def _schedule(pages: list[int], times: list[dt.datetime], label: str) -> list[tu
 
 
 def _retime(pairs: list[tuple[int, int]], times: list[dt.datetime]) -> None:
-    """Move already-scheduled revisions to ``times`` (content, revision and page agree)."""
-    from django.db import transaction
-    from wagtail.models import Revision
+    """Move already-scheduled revisions to ``times``, as the scheduler tests do."""
+    from tests.publishing.publish import retime
 
-    from cms.models import BlogPostPage
-
-    with transaction.atomic():
-        for (page_pk, revision_pk), when in zip(pairs, times, strict=True):
-            revision = Revision.objects.get(pk=revision_pk)
-            revision.content["go_live_at"] = when.isoformat()
-            Revision.objects.filter(pk=revision_pk).update(
-                content=revision.content, approved_go_live_at=when
-            )
-            BlogPostPage.objects.filter(pk=page_pk).update(go_live_at=when)
+    retime(pairs, times)
 
 
 def _results(pairs, times, label: str, first: bool) -> list:
@@ -462,6 +460,63 @@ def _burst(pages, broker, run_dir) -> list:
     row = _results(pairs, times, f"burst ({len(pages)} due at one instant)", first=False)
     row[6] = live_at  # seen live by a reader, after the commit (a batch commits at its end)
     return row
+
+
+def _lapse(pages, broker, run_dir) -> list:
+    """Reviews of the burst's pages all due at one instant, lapsed by our worker + beat."""
+    from django.conf import settings
+    from django.utils import timezone
+    from wagtail.models import PageLogEntry
+
+    from benchmarks.common import percentile
+    from cms.models import BlogPostPage
+    from publishing.governance import lapse
+    from publishing.models import WebhookEvent
+
+    # Live (a lapse is for live pages), reviewed, not due: the earlier scenarios may have
+    # published them already.
+    BlogPostPage.objects.filter(pk__in=pages).update(
+        live=True, next_review_due=None, review_lapsed_on=None
+    )
+    # The lapse time of day is process-wide: chosen before the worker starts.
+    instant = (timezone.now() + dt.timedelta(seconds=LAPSE_LEAD)).replace(microsecond=0)
+    local = timezone.localtime(instant).time().isoformat()
+    settings.CLINICAL_REVIEW_LAPSE_TIME = os.environ["CLINICAL_REVIEW_LAPSE_TIME"] = local
+    start = _processes(broker, run_dir)
+    processes = [start("worker"), start("beat")]
+    if timezone.now() > instant - dt.timedelta(seconds=2):
+        print("worker and beat started too late for the lapse instant", file=sys.stderr)
+    BlogPostPage.objects.filter(pk__in=pages).update(next_review_due=timezone.localdate(instant))
+    began = timezone.now()  # a repeated scenario counts only its own entries and events
+    entries = PageLogEntry.objects.filter(
+        page_id__in=pages, action=lapse.LOG_ACTION, timestamp__gte=began
+    )
+    deadline = time.monotonic() + LAPSE_LEAD + DEADLINE
+    while entries.count() < len(pages) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(3)  # a late duplicate would show up in the count below
+    for process in processes:
+        process.stop()
+    lateness = [
+        (at - instant).total_seconds() for at in entries.values_list("timestamp", flat=True)
+    ]
+    events = WebhookEvent.objects.filter(
+        page_id__in=pages, type="page.review_lapsed", occurred_at__gte=began
+    )
+    per_page = dict.fromkeys(pages, 0)
+    for page_id in entries.values_list("page_id", flat=True):
+        per_page[page_id] += 1
+    once = set(per_page.values()) == {1} and events.count() == len(pages)
+    return [
+        f"lapse ({len(pages)} reviews due at one instant)",
+        len(pages),
+        sum(1 for n in per_page.values() if n),
+        "yes" if once else f"NO ({len(lateness)} entries, {events.count()} events)",
+        percentile(lateness, 50),
+        percentile(lateness, 99),
+        max(lateness, default=0.0),
+        None,
+    ]
 
 
 def _watch_until_all_live(pairs, instant: dt.datetime, timeout: float) -> float:

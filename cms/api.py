@@ -19,6 +19,8 @@ from wagtail_headless_preview.models import HeadlessPreviewMixin, PagePreview
 from cms import visibility
 from cms.params import InvalidNumber, parse_int
 from cms.response_cache import mark_public
+from cms.rich_text import RichTextField
+from cms.serializers import PublicRichTextSerializer
 
 
 class StrictQueryMixin:
@@ -73,6 +75,11 @@ class RequestPageHtmlUrlField(PageHtmlUrlField):
 
 class PublicPageSerializer(PageSerializer):
     html_url = RequestPageHtmlUrlField(read_only=True)
+
+    serializer_field_mapping = {
+        **PageSerializer.serializer_field_mapping,
+        RichTextField: PublicRichTextSerializer,
+    }
 
 
 class IdsFirstPagination(WagtailPagination):

@@ -19,9 +19,12 @@ from collections.abc import Callable
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import Field, Model
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from wagtail.api.v3.schemas.generators.read import SchemaGenerator, rich_text_schema
 
 from cms import visibility
+from cms.serializers import public_api_rich_text
 
 API_PREFIX = "/api/"
 V3_PAGES_PREFIX = "/api/v3/pages/"
@@ -99,6 +102,24 @@ class PublicAPIMiddleware:
         ):
             _hide_private_parents(response)
         return response
+
+
+def public_rich_text_schema(generator: SchemaGenerator, field: Field) -> tuple:
+    """How v3 reads a ``cms.rich_text.RichTextField``: Wagtail's schema for rich text, the
+    value read as the v2 API reads it (``cms.serializers.public_api_rich_text``).
+
+    Registered on v3's ``read_generator`` in ``CmsConfig.ready``; Wagtail's lookup follows
+    the field's class hierarchy, so it wins over the one for Wagtail's own field.
+    """
+    annotation, default, _wagtail_resolve = rich_text_schema(generator, field)
+    field_name, features = field.name, getattr(field, "features", None)
+
+    def resolve(obj: Model, context: dict) -> str | None:
+        return public_api_rich_text(
+            getattr(obj, field_name), context.get("request"), features=features
+        )
+
+    return annotation, default, staticmethod(resolve)
 
 
 def install_v3_visibility() -> None:

@@ -8,14 +8,17 @@ class CmsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
+        from wagtail.api.v3.schemas import read_generator
 
         from cms import visibility
-        from cms.api_public import install_v3_visibility
-        from cms.content import install_api_rich_text_cleaning
+        from cms.api_public import install_v3_visibility, public_rich_text_schema
+        from cms.rich_text import RichTextField
 
         from . import response_cache_signals
 
-        install_api_rich_text_cleaning()
+        # v3 reads our rich text fields through the public-media rule (Wagtail's own
+        # registration point; its lookup follows the field's class hierarchy).
+        read_generator.register_field_schema(RichTextField, public_rich_text_schema)
         install_v3_visibility()
         response_cache_signals.connect()
         # Any save may change what the public sees: a request's looked-up rule is dropped.

@@ -6,6 +6,7 @@ from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageBlock
 
 from cms import visibility
+from cms.rich_text import RichTextBlock
 
 
 class HeadingBlock(blocks.StructBlock):
@@ -62,7 +63,7 @@ class ArticleStreamBlock(blocks.StreamBlock):
     """The body of a blog post or content page."""
 
     heading = HeadingBlock()
-    paragraph = blocks.RichTextBlock(
+    paragraph = RichTextBlock(
         label=_("Paragraph"),
         features=["bold", "italic", "link", "document-link", "ol", "ul", "superscript"],
         template="blocks/paragraph_block.html",

@@ -1,72 +1,36 @@
-"""Django's Redis cache, failing open: a Redis outage makes the site slower, not down.
+"""django-redis's client, with ``touch`` failing open like every other cache call.
 
-Wagtail itself keeps site root paths in the cache, so with Django's plain RedisCache a
-Redis restart answers every reader with a 500. Here a connection or timeout error
-reads as a miss and a write is dropped (logged at most once a minute per process);
-/healthz still reports the cache as unhealthy, because its probe reads back what it
-wrote. Code that keeps local copies keyed by a generation token read from the cache
-(``cms.response_cache``, the feed cache) treats an empty token as "no caching".
+The cache is django-redis with ``IGNORE_EXCEPTIONS`` (settings: a Redis outage reads as
+misses and drops writes). In django-redis 7.0.0 each client method turns Redis's
+connection and timeout errors into ``ConnectionInterrupted``, which the backend then
+ignores, except ``DefaultClient.touch``: its error escapes, and page passwords and the
+response cache's byte budget (both ``touch`` a counter) answered 500 while Redis was
+down. Drop this class once django-redis converts the error itself.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from functools import wraps
+from typing import Any
 
-import redis
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-
-logger = logging.getLogger(__name__)
-FAILURES = (redis.ConnectionError, redis.TimeoutError)
-LOG_EVERY_SECONDS = 60
-_last_logged = 0.0
-
-# What each client method answers when Redis is unreachable.
-FALLBACKS = {
-    "add": False,
-    "get": None,
-    "set": None,
-    "touch": False,
-    "delete": False,
-    "get_many": {},
-    "has_key": False,
-    "set_many": None,
-    "delete_many": None,
-    "clear": False,
-}
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django_redis.client import DefaultClient
+from django_redis.client.default import _main_exceptions
+from django_redis.exceptions import ConnectionInterrupted
+from redis import Redis
 
 
-def _fail_open(name: str, method):
-    @wraps(method)
-    def wrapper(self, *args, **kwargs):
-        global _last_logged
+class CacheClient(DefaultClient):
+    def touch(
+        self,
+        key: Any,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        client: Redis | None = None,
+    ) -> bool:
+        """``DefaultClient.touch``, its Redis errors reported as the other methods do."""
+        if client is None:
+            client = self.get_client(write=True)
         try:
-            return method(self, *args, **kwargs)
-        except FAILURES as exc:
-            if time.monotonic() - _last_logged > LOG_EVERY_SECONDS:
-                _last_logged = time.monotonic()
-                logger.warning("cache unavailable (%s); carrying on without it", exc)
-            if name == "get":
-                return args[1] if len(args) > 1 else kwargs.get("default")
-            return FALLBACKS[name]
-
-    return wrapper
-
-
-class FailOpenRedisCacheClient(RedisCacheClient):
-    pass
-
-
-for _name in FALLBACKS:
-    setattr(
-        FailOpenRedisCacheClient,
-        _name,
-        _fail_open(_name, getattr(RedisCacheClient, _name)),
-    )
-
-
-class FailOpenRedisCache(RedisCache):
-    def __init__(self, server, params) -> None:
-        super().__init__(server, params)
-        self._class = FailOpenRedisCacheClient
+            return super().touch(key, timeout=timeout, version=version, client=client)
+        except _main_exceptions as exc:
+            raise ConnectionInterrupted(connection=client) from exc

@@ -2,7 +2,12 @@
 
 Feeds, webhook payloads and structured data all need the same facts (canonical URL,
 summary, full HTML with absolute links, authors, tags, dates). Building them here once
-keeps those outputs consistent, and keeps sanitising in one place.
+keeps those outputs consistent.
+
+Stored rich text is already clean (``cms.rich_text.clean_rich_text`` runs on every save).
+``sanitize`` below is not a second rich text cleaner: it trims the *rendered* page for
+feed readers and partners, where the templates add markup of their own and embeds
+expand to the provider's HTML (iframes, scripts) only at render time.
 """
 
 from __future__ import annotations
@@ -10,19 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from urllib.parse import urljoin
 
 import nh3
 from bs4 import BeautifulSoup
 from django.template.loader import render_to_string
-from wagtail.api.rich_text import APIRichText
 from wagtail.models import Page
 
-from cms.rich_text import public_rich_text
-
-# Tags and attributes allowed in HTML that leaves the site (feeds, webhooks): what the
-# body blocks produce, minus anything that could run script.
+# Tags and attributes allowed in the rendered HTML that leaves the site (feeds, webhooks):
+# what the templates and body blocks produce, minus embeds and anything that could run.
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "div", "dl", "dt",
     "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol",
@@ -54,52 +55,6 @@ def safe_url(url: str | None) -> str:
     if colon and not any(c in scheme for c in "/?#") and scheme.lower() not in SAFE_URL_SCHEMES:
         return ""
     return value
-
-
-_DROPPED_WITH_CONTENT = [
-    "script", "style", "template", "noscript", "iframe", "object", "svg", "math",
-]  # fmt: skip
-
-
-@lru_cache(maxsize=4096)
-def clean_rich_text(source: str, features: tuple[str, ...] | None = None) -> str:
-    """Stored rich text (Wagtail's database HTML) reduced to what the rich text features allow.
-
-    The editor and the v3 write API already clean what they store; code, imports and old
-    revisions do not. This is Wagtail's own input cleaner applied on the way out, so no
-    stored ``<script>``, ``on*`` attribute or ``javascript:`` link reaches a reader or a
-    partner. Cached: the same source is cleaned once per process.
-    """
-    if not source:
-        return source
-    soup = BeautifulSoup(source, "html.parser")
-    # Wagtail unwraps unknown elements, keeping their text: drop code and styles whole.
-    for element in soup.find_all(_DROPPED_WITH_CONTENT):
-        element.decompose()
-    cleaned, _removals = APIRichText.sanitize_db_html(
-        str(soup), features=list(features) if features is not None else None
-    )
-    return cleaned
-
-
-def install_api_rich_text_cleaning() -> None:
-    """Clean rich text in every API output format (v2 fields and blocks, v3, all formats).
-
-    Wagtail serialises all API rich text through ``APIRichText.serialize`` and offers no
-    setting to wrap it, so the class method is wrapped once at start-up.
-    """
-    original = APIRichText.__dict__["serialize"].__func__
-    if getattr(original, "_cms_cleaning", False):
-        return
-
-    def serialize(cls, value, *, format, features=None):  # noqa: A002 - Wagtail's signature
-        if isinstance(value, str):
-            value = clean_rich_text(value, tuple(features) if features is not None else None)
-            value = public_rich_text(value)
-        return original(cls, value, format=format, features=features)
-
-    serialize._cms_cleaning = True
-    APIRichText.serialize = classmethod(serialize)
 
 
 @dataclass
@@ -145,7 +100,8 @@ def absolutize(html: str, base_url: str) -> str:
 
 
 def sanitize(html: str) -> str:
-    """Strip anything that could run script; keep the structure the body blocks produce."""
+    """The rendered page for syndication: the structure the body blocks produce, without
+    provider embeds (iframes, scripts) or anything else that could run on a partner's page."""
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

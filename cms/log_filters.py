@@ -9,6 +9,8 @@ whole.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Mapping
 
 #: Characters kept of each argument; a path longer than this is cut and its length noted.
@@ -108,6 +110,37 @@ class ExpectedNetworkErrorFilter(logging.Filter):
         args = record.args if isinstance(record.args, Mapping) else {}
         record.msg = "%s gave up: %s"
         record.args = (args.get("name", "task"), describe_failure(exc))
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+# --- Cache outage (django-redis) ---------------------------------------------------------
+class CacheOutageFilter(logging.Filter):
+    """django-redis's "Exception ignored": one line at most every ``seconds`` per process.
+
+    With ``DJANGO_REDIS_IGNORE_EXCEPTIONS`` every cache call during a Redis outage logs a
+    full traceback; a busy site printed hundreds a second, all saying "Redis is down".
+    The first record in each interval is kept as one WARNING line naming the error (the
+    outage is handled: reads miss, writes are dropped); the rest are dropped.
+    """
+
+    def __init__(self, seconds: float = 60) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self._last: float | None = None
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if self._last is not None and now - self._last < self.seconds:
+                return False
+            self._last = now
+        exc = record.exc_info[1] if record.exc_info else None
+        record.msg = "cache unavailable (%s); carrying on without it"
+        record.args = (exc,) if exc else ("unknown error",)
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
         record.exc_info = None
         record.exc_text = None
         return True

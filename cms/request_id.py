@@ -1,7 +1,9 @@
 """Request ids: one id per request (or Celery task) carried into every log line.
 
 An operator can follow one reader's request, or one task, through the logs of several
-processes. The id is taken from a trusted proxy's ``X-Request-ID`` when it looks sane.
+processes. The id is taken from ``X-Request-ID`` when it looks sane and a proxy we trust
+set it (``BEHIND_PROXY``); from anyone else it is the client's claim, and a client could
+make its requests' log lines pass for another's, so a fresh id is made instead.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -23,7 +26,7 @@ class RequestIDMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
+        incoming = request.headers.get("X-Request-ID", "") if settings.BEHIND_PROXY else ""
         request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         request.request_id = request_id

@@ -417,7 +417,8 @@ def _within_budget(size: int) -> bool:
     # Backends without an atomic incr (the database cache) rewrite the key with their
     # default timeout; the counter must outlive the entries it counted.
     cache.touch(counter, timeout=2 * window)
-    return used <= settings.RESPONSE_CACHE_MAX_BYTES
+    # None: Redis went away mid-request (django-redis ignores the error); store nothing.
+    return used is not None and used <= settings.RESPONSE_CACHE_MAX_BYTES
 
 
 def bytes_stored_this_window() -> int:

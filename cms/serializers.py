@@ -1,14 +1,22 @@
 """API representations of related objects that ``api_fields`` cannot express alone.
 
 Wagtail's v2 API takes DRF serializers for these, and v3 reuses them through its
-compatibility shim, so one definition serves both.
+compatibility shim, so one definition serves both. Rich text is stored clean (see
+``cms.rich_text``); what these add on the way out is the public-media rule.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
 from rest_framework import serializers
+from wagtail.api.rich_text import APIRichText
 from wagtail.images.api.fields import ImageRenditionField
 
 from cms import visibility
-from cms.content import clean_rich_text, safe_url
+from cms.content import safe_url
+from cms.rich_text import public_rich_text
 
 
 class PublicImageRenditionField(ImageRenditionField):
@@ -27,15 +35,37 @@ class SafeURLField(serializers.CharField):
         return safe_url(value)
 
 
-class CleanRichTextField(serializers.CharField):
-    """Rich text read by a plain serializer (outside ``APIRichText``), cleaned the same way."""
+def public_api_rich_text(
+    value: str | None,
+    request: HttpRequest | None,
+    *,
+    features: list[str] | None = None,
+    rich_text_format: str | None = None,
+) -> Any:
+    """Stored rich text as the API returns it: without restricted images and documents,
+    in the format the request asks for (``?rich_text_format=``, else the setting)."""
+    if value is None:
+        return None
+    if rich_text_format is None:
+        rich_text_format = APIRichText.resolve_format(
+            request.GET.get("rich_text_format") if request else None
+        )
+    return APIRichText.serialize(
+        public_rich_text(str(value)), format=rich_text_format, features=features
+    )
 
-    def __init__(self, features: tuple[str, ...] | None = None, **kwargs) -> None:
-        self.features = features
-        super().__init__(**kwargs)
 
-    def to_representation(self, value) -> str:
-        return clean_rich_text(str(value or ""), self.features)
+class PublicRichTextSerializer(serializers.CharField):
+    """A ``RichTextField`` in the v2 API and v3's shim (``cms.api`` maps every
+    ``cms.rich_text.RichTextField`` here, as Wagtail maps its own)."""
+
+    def to_representation(self, value: Any) -> Any:
+        return public_api_rich_text(
+            value,
+            self.context.get("request"),
+            # The format Wagtail's v2 view resolved (and validated) for this request.
+            rich_text_format=self.context.get("_wagtail_rich_text_format"),
+        )
 
 
 class AuthorSerializer(serializers.Serializer):
@@ -45,7 +75,7 @@ class AuthorSerializer(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.CharField()
     credentials = serializers.CharField()
-    bio = CleanRichTextField(features=("bold", "italic", "link"))
+    bio = PublicRichTextSerializer()
     photo = PublicImageRenditionField("fill-240x240", allow_null=True)
 
 

@@ -34,6 +34,10 @@ class Syndication:
     partner_label: str | Promise
     #: Items are also in per-tag and per-author feeds of ``feed``.
     tag_and_author_feeds: bool = False
+    #: An item's related objects its feed content reads, fetched once per feed page.
+    prefetch: tuple[str, ...] = ()
+    #: A listing's feed description; ``%(title)s`` is the listing's title.
+    description: str | Promise = ""
 
 
 def syndication_of(page_or_model: object) -> Syndication | None:

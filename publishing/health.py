@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from cms import health
+from publishing.governance.lapse import due_lapses
 from publishing.scheduler.engine import blocked_issue_keys, due_expiries, due_revisions
 
 
@@ -20,11 +21,12 @@ def overdue_grace() -> dt.timedelta:
 
 @health.register("scheduler")
 def scheduler_health() -> dict:
-    """Overdue go-lives and expiries, apart from those already reported to editors."""
+    """Overdue go-lives, expiries and review lapses, apart from those reported to editors."""
     cutoff = timezone.now() - overdue_grace()
     blocked = {object_id for _action, object_id, _revision in blocked_issue_keys()}
     overdue = [object_id for _pk, object_id, _when in due_revisions(cutoff)]
     overdue += [object_id for _ct, object_id, _when in due_expiries(cutoff)]
+    overdue += [str(page_id) for _label, page_id, _when in due_lapses(cutoff)]
     waiting = [object_id for object_id in overdue if object_id not in blocked]
     return {"ok": not waiting, "overdue": len(waiting), "needs_editor": len(overdue) - len(waiting)}
 

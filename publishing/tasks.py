@@ -10,10 +10,10 @@ from celery import shared_task
 from django.core.cache import cache
 
 from cms.health import BEAT_TICK_CACHE_KEY
-from publishing.governance.tasks import review_lapse_sweep  # noqa: F401
 from publishing.pipeline.tasks import sweep_purges  # noqa: F401
 from publishing.scheduler.tasks import (  # noqa: F401
     expire_scheduled_object,
+    lapse_review,
     publish_scheduled_revision,
     scheduler_sweep,
 )

@@ -17,13 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel, Panel
 from wagtail.api import APIField
 from wagtail.blocks import StreamBlockValidationError
-from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
 from cms import visibility
 from cms.blocks import ArticleStreamBlock
 from cms.models import HealthReviewMixin, SitePageMixin
+from cms.rich_text import RichTextField, StreamField
 from cms.serializers import PublicPageLinkField
 
 from .blocks import (

@@ -1,5 +1,6 @@
 """The clinician's journey in real Chromium: an editor submits the screener for clinical
-review, a clinical reviewer approves it with a comment, readers see who reviewed it.
+review, a clinical reviewer approves it with a comment, readers see who reviewed it; when
+the review lapses, readers see "This information is being reviewed" at the top.
 
 gunicorn runs the developer settings (``make run``), where the publish gate is on.
 """
@@ -16,7 +17,9 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from wagtail.models import Site, TaskState
 
+from publishing.governance import lapse
 from publishing.models.governance import CLINICAL_REVIEWERS_GROUP
+from publishing.scheduler import engine
 from screening.models import ScreenerPage
 from tests.publishing.receivers import free_port
 from tests.services import WebServer, admin_log_in, own_cache_env, wait_until
@@ -121,3 +124,22 @@ def test_clinician_reviews_and_the_reader_sees_the_review(server, seed, browser,
     next_due = today.replace(year=today.year + 1)
     assert f'<time datetime="{next_due.isoformat()}">' in html  # next review due (12 months)
     assert "Not yet clinically reviewed" not in html
+
+    # The review lapses (the scheduler's claim, at its instant): the banner opens the page,
+    # above the heading, while the review line stays at the foot.
+    instant = lapse.lapse_at(ScreenerPage.objects.get(pk=screener.pk).next_review_due)
+    label = "screening.screenerpage"
+    assert engine.lapse_due_page(label, screener.pk, instant) == engine.Outcome.LAPSED
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}{screener.url}")
+        banner = page.get_by_role("status").filter(has_text="This information is being reviewed.")
+        banner.wait_for(timeout=15_000)
+        first = page.locator("main > *").first
+        assert "This information is being reviewed." in first.inner_text()
+        heading = page.get_by_role("heading", level=1).bounding_box()
+        review = page.locator("aside.review").bounding_box()
+        assert banner.bounding_box()["y"] < heading["y"] < review["y"]
+    finally:
+        context.close()

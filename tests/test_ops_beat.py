@@ -10,10 +10,11 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from wagtail.models import PageLogEntry, Revision
+from wagtail.models import PageLogEntry
 
 from cms.beat import LEASE_KEY, Lease, redis_for
 from cms.models import BlogPostPage
+from tests.publishing.publish import retime
 from tests.publishing.test_scheduler_services import (
     assert_published_once,
     live_count,
@@ -43,23 +44,6 @@ def test_lease_admits_one_holder_and_passes_on_when_released(broker_url):
     first.release()
     assert client.get(LEASE_KEY).decode() == second.token
     client.delete(LEASE_KEY)
-
-
-def retime(pairs: list[tuple[int, int]], when: dt.datetime) -> None:
-    """Move already-scheduled revisions to ``when`` (content, revision and page agree).
-
-    The failover tests schedule far ahead (beyond the sweep's horizon, so nothing arms
-    them), kill the beat, then bring the time forward: only a sweep sent after the kill
-    can arm them. Scheduling anew after the kill would race Wagtail, which publishes at
-    once a revision whose go-live time has already passed.
-    """
-    for page_pk, revision_pk in pairs:
-        revision = Revision.objects.get(pk=revision_pk)
-        revision.content["go_live_at"] = when.isoformat()
-        Revision.objects.filter(pk=revision_pk).update(
-            content=revision.content, approved_go_live_at=when
-        )
-        BlogPostPage.objects.filter(pk=page_pk).update(go_live_at=when)
 
 
 def _holder_pid(client) -> int | None:

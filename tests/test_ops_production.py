@@ -92,3 +92,44 @@ def test_the_client_address_comes_from_the_proxy_only_behind_one(settings):
     assert _client_address(settings, True, "not-an-ip") == "10.0.0.2"
     # Published directly: the header is the client's own claim, ignored.
     assert _client_address(settings, False, "203.0.113.9") == "10.0.0.2"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("behind_proxy", [True, False])
+def test_admin_login_lockout_counts_clients_not_the_proxy(seed, client, settings, behind_proxy):
+    """django-axes reads the address ForwardedClientMiddleware settled: behind our proxy,
+    one client's failures lock that client out, not everyone the proxy carries; published
+    directly, a client cannot dodge the lockout by writing X-Forwarded-For itself."""
+    from django.contrib.auth import get_user_model
+
+    settings.BEHIND_PROXY = behind_proxy
+    settings.AXES_FAILURE_LIMIT = 3
+    get_user_model().objects.create_superuser("editor", "e@example.org", "right-password-1")
+    proxy = "10.0.0.2"
+
+    def log_in(password: str, client_address: str) -> int:
+        return client.post(
+            "/admin/login/",
+            {"username": "editor", "password": password},
+            REMOTE_ADDR=proxy if behind_proxy else client_address,
+            HTTP_X_FORWARDED_FOR=f"198.51.100.7, {client_address}",
+        ).status_code
+
+    for _ in range(3):
+        assert log_in("wrong", "203.0.113.9") in (200, 429)
+    assert log_in("right-password-1", "203.0.113.9") == 429
+    other_client = log_in("right-password-1", "203.0.113.10")
+    if behind_proxy:
+        assert other_client == 302, "one client's failures locked out another behind the proxy"
+    else:
+        # Same socket address, a different claimed address: still locked out.
+        client.logout()
+        assert (
+            client.post(
+                "/admin/login/",
+                {"username": "editor", "password": "right-password-1"},
+                REMOTE_ADDR="203.0.113.9",
+                HTTP_X_FORWARDED_FOR="192.0.2.1",
+            ).status_code
+            == 429
+        )

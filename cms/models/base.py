@@ -18,6 +18,9 @@ from cms.response_cache import mark_public
 from cms.serializers import AuthorSerializer
 
 HEADLESS_PREVIEW_MODE = "headless"
+#: What Wagtail's audit log says when a revision goes live: an editor's or a release's
+#: publish, the scheduler's go-live, and a publish of an older revision (a revert).
+PUBLISH_LOG_ACTIONS = ("wagtail.publish", "wagtail.publish.scheduled", "wagtail.revert")
 
 
 def shown(queryset):
@@ -145,7 +148,12 @@ class HealthReviewMixin(models.Model):
         help_text=_("A clinician with credentials who checked this content."),
     )
     last_reviewed = models.DateField(_("last reviewed"), null=True, blank=True)
-    next_review_due = models.DateField(_("next review due"), null=True, blank=True)
+    next_review_due = models.DateField(
+        _("next review due"),
+        null=True,
+        blank=True,
+        db_index=True,  # the scheduler sweeps it
+    )
     # Set by the scheduler when ``next_review_due`` passed (exactly once per due date);
     # cleared by the next approved review. Readers then see "being reviewed".
     review_lapsed_on = models.DateField(

@@ -10,11 +10,11 @@ from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.api import APIField
-from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from cms.blocks import ArticleStreamBlock
+from cms.rich_text import RichTextField, StreamField
 from cms.serializers import AuthorSerializer, SafeURLField, TagNamesField
 from cms.syndication import Role, Syndication
 
@@ -33,7 +33,13 @@ class BlogIndexPage(SitePageMixin, Page):
     search_fields = Page.search_fields + [index.SearchField("intro")]
     parent_page_types = ["cms.NewsEventsPage", "cms.HomePage"]
     subpage_types = ["cms.BlogPostPage"]
-    syndication = Syndication("blog", Role.LISTING, "blog", _("Blog posts"))
+    syndication = Syndication(
+        "blog",
+        Role.LISTING,
+        "blog",
+        _("Blog posts"),
+        description=_("Posts from %(title)s, newest first."),
+    )
     api_fields = [APIField("intro")]
     #: The query parameters ``get_context`` reads: the response cache keys on these only.
     cache_query_params = ("page", "tag", "author")
@@ -162,7 +168,14 @@ class BlogPostPage(SitePageMixin, HealthReviewMixin, Page):
     ]
     parent_page_types = ["cms.BlogIndexPage"]
     subpage_types: list[str] = []
-    syndication = Syndication("blog", Role.ITEM, "blog", _("Blog posts"), tag_and_author_feeds=True)
+    syndication = Syndication(
+        "blog",
+        Role.ITEM,
+        "blog",
+        _("Blog posts"),
+        tag_and_author_feeds=True,
+        prefetch=("post_authors__author", "tags", "references"),
+    )
     api_fields = [
         APIField("date"),
         APIField("authors", serializer=AuthorSerializer(many=True, source="author_list")),

@@ -7,11 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.api import APIField
-from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from cms import visibility
+from cms.rich_text import RichTextField
 from cms.serializers import DocumentLinkSerializer, SafeURLField
 from cms.syndication import Role, Syndication
 
@@ -27,7 +27,13 @@ class EventIndexPage(SitePageMixin, Page):
     search_fields = Page.search_fields + [index.SearchField("intro")]
     parent_page_types = ["cms.NewsEventsPage", "cms.HomePage"]
     subpage_types = ["cms.EventResourcesPage"]
-    syndication = Syndication("events", Role.LISTING, "events", _("Seeds of Hope events"))
+    syndication = Syndication(
+        "events",
+        Role.LISTING,
+        "events",
+        _("Seeds of Hope events"),
+        description=_("Seeds of Hope community-education events, newest first."),
+    )
     api_fields = [APIField("intro")]
 
     class Meta:
@@ -79,7 +85,13 @@ class EventResourcesPage(SitePageMixin, HealthReviewMixin, Page):
     ]
     parent_page_types = ["cms.EventIndexPage"]
     subpage_types: list[str] = []
-    syndication = Syndication("events", Role.ITEM, "events", _("Seeds of Hope events"))
+    syndication = Syndication(
+        "events",
+        Role.ITEM,
+        "events",
+        _("Seeds of Hope events"),
+        prefetch=("sessions__document", "resources__document"),
+    )
     api_fields = [
         APIField("year"),
         APIField("theme"),

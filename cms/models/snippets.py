@@ -5,12 +5,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, PageChooserPanel
-from wagtail.fields import RichTextField
 from wagtail.models import DraftStateMixin, PreviewableMixin, RevisionMixin
 from wagtail.search import index
 
 from cms import visibility
 from cms.panels import ZonedPublishingPanel
+from cms.rich_text import RichTextField
 
 
 class Author(index.Indexed, models.Model):

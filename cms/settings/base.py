@@ -230,16 +230,25 @@ CELERY_BROKER_URL = env(
     redis_db_url(REDIS_URL, 0) if REDIS_URL else f"redis+socket://{EMBEDDED_REDIS_SOCKET}",
 )
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            # Django's RedisCache, except that a Redis outage reads as misses, not 500s.
-            "BACKEND": "cms.cache_backend.FailOpenRedisCache",
-            "LOCATION": env("REDIS_CACHE_URL", redis_db_url(REDIS_URL, 1)),
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "cms"),
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
-        }
+
+def redis_cache(location: str) -> dict:
+    """The cache on the Redis at ``location`` (a redis:// or unix:// URL with its database)."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", "cms"),
+        "OPTIONS": {
+            # touch() fails open too (cms/cache_backend.py says why).
+            "CLIENT_CLASS": "cms.cache_backend.CacheClient",
+            # An unreachable Redis costs a request at most a second to connect, two to answer.
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 2,
+        },
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(env("REDIS_CACHE_URL", redis_db_url(REDIS_URL, 1)))}
 else:
     # Web, worker and beat are separate processes: a cache they all see is needed
     # for invalidation after a scheduled publish, so the embedded default is the
@@ -250,6 +259,16 @@ else:
             "LOCATION": "cms_cache",
         }
     }
+
+# A Redis outage makes the site slower, not down: Wagtail keeps site root paths in the
+# cache, so a plain Redis cache answered every reader with a 500 while Redis restarted.
+# With django-redis ignoring connection errors, a read is a miss and a write is dropped;
+# /healthz still reports the cache down (its probe reads back what it wrote). Code keyed
+# by a generation token from the cache treats an empty token as "no caching"
+# (cms/generation.py). Each ignored error is logged on "django_redis.cache", cut to one
+# line at most once a minute per process (LOGGING below).
+DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # --- Celery -----------------------------------------------------------------------
 # JSON only: tasks take primary keys, never pickled model instances.
@@ -292,7 +311,8 @@ HEALTH_OVERDUE_GRACE_SECONDS = int(env("HEALTH_OVERDUE_GRACE_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     # Proves beat is alive to /healthz (its age is reported there).
     "beat-tick": {"task": "publishing.tasks.beat_tick", "schedule": 10.0},
-    # Scheduler: arms publishes/expiries due within a minute, re-arms lost ones (issue 3).
+    # Scheduler: arms publishes, expiries and clinical review lapses due within a minute,
+    # re-arms lost ones (issues 3 and 14).
     "scheduler-sweep": {
         "task": "publishing.scheduler.tasks.scheduler_sweep",
         "schedule": 1.0,
@@ -310,12 +330,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "publishing.pipeline.tasks.sweep_purges",
         "schedule": 2.0,
         "options": {"expires": 5},
-    },
-    # Clinical reviews whose "next review due" arrived: banner, webhook, optional unpublish.
-    "review-lapse-sweep": {
-        "task": "publishing.governance.tasks.review_lapse_sweep",
-        "schedule": 5.0,
-        "options": {"expires": 10},
     },
 }
 
@@ -348,6 +362,9 @@ FRONTEND_CACHE_MAX_WAIT_SECONDS = int(env("FRONTEND_CACHE_MAX_WAIT_SECONDS", "30
 WAGTAIL_FINISH_WORKFLOW_ACTION = "publishing.governance.workflow.publish_approved_revision"
 # The publish gate (cms/publish_gate.py). Only tests switch it off (tests/conftest.py).
 PUBLISH_GATE_ENFORCED = True
+# A review lapses on its "next review due" day at this time (site time zone, HH:MM[:SS]);
+# the scheduler arms it to the second (publishing/governance/lapse.py).
+CLINICAL_REVIEW_LAPSE_TIME = env("CLINICAL_REVIEW_LAPSE_TIME", "00:00")
 
 # --- Partner webhooks (publishing/webhooks/) -----------------------------------------
 # CIDRs partner URLs may resolve to besides public addresses (empty: public only).
@@ -473,6 +490,7 @@ LOGGING = {
         # Quiet, useful logs: see the block "Quiet logs" below.
         "quiet": {"()": "cms.log_filters.QuietTasksFilter"},
         "network": {"()": "cms.log_filters.ExpectedNetworkErrorFilter"},
+        "cache_outage": {"()": "cms.log_filters.CacheOutageFilter", "seconds": 60},
     },
     "formatters": {
         "plain": {
@@ -497,6 +515,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
         "django.request": {"filters": ["bounded"]},
+        "django_redis.cache": {"filters": ["cache_outage"]},
     },
 }
 

@@ -7,7 +7,7 @@ from wagtail.rich_text import RichText
 from wagtail.templatetags.wagtailcore_tags import richtext
 
 from cms import visibility
-from cms.content import clean_rich_text, safe_url
+from cms.content import safe_url
 from cms.models import HomePage, ReaderTrustSettings
 from cms.models.base import shown
 from cms.reading import has_reader_content
@@ -83,12 +83,14 @@ def has_reader_content_filter(page) -> bool:
 
 @register.filter(name="clean_richtext")
 def clean_richtext(value: RichText | str | None) -> SafeString | RichText:
-    """Wagtail's ``richtext`` filter, after cleaning the stored HTML (see ``clean_rich_text``).
+    """Wagtail's ``richtext`` filter without restricted images and documents.
 
-    Use it instead of ``richtext`` in every reader template.
+    Use it instead of ``richtext`` in every reader template. The stored HTML was cleaned
+    when it was saved (``cms.rich_text.clean_rich_text``); this adds the public-media rule,
+    which can change after the save.
     """
     source = value.source if isinstance(value, RichText) else value
-    return richtext(RichText(public_rich_text(clean_rich_text(source or ""))))
+    return richtext(RichText(public_rich_text(source or "")))
 
 
 @register.filter(name="safe_url")

@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page, Revision, TaskState, Workflow
 
-from publishing.governance.policy import next_review, policy_for
+from publishing.governance.policy import lapse_at, next_review, policy_for
 from publishing.models.governance import CLINICAL_REVIEW_WORKFLOW, ClinicalReviewTask
 
 
@@ -55,7 +55,7 @@ def refusal(revision: Revision, obj, now: dt.datetime | None = None) -> str | No
             )
         ) % {"title": obj.title}
     due = review_due_of(revision, approval, obj)
-    if due <= timezone.localdate(now or timezone.now()):
+    if lapse_at(due) <= (now or timezone.now()):
         return str(
             _(
                 "The clinical review of this version of “%(title)s” lapsed on %(due)s; it "

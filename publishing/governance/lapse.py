@@ -1,12 +1,20 @@
-"""Reviews that lapse on time, exactly once.
+"""Reviews that lapse on time, exactly once: one more kind of scheduled item.
 
-At "Next review due" (the start of that day, in the site's time zone) the page type's
-configured action applies: the reader banner "This information is being reviewed" (page
-and API), a ``page.review_lapsed`` webhook event, caches replaced; optionally the page is
-unpublished. The claim is the scheduler's: lock the page row (``SKIP LOCKED``), re-check
-under the lock, record ``review_lapsed_on`` in the same transaction, write the audit log.
-A second claimant, a re-delivered task or a worker restarted after ``kill -9`` finds
-``review_lapsed_on == next_review_due`` and does nothing.
+A review lapses at "Next review due" — that day, at ``CLINICAL_REVIEW_LAPSE_TIME`` (the
+start of the day by default) in the site's time zone: ``policy.lapse_at`` is that rule,
+and everything else (this module, the publish gate) asks it. The page type's configured
+action then applies: the reader banner "This information is being reviewed" (page and
+API), a ``page.review_lapsed`` webhook event, caches and feeds updated; optionally the
+page is unpublished.
+
+The scheduler arms and claims lapses as it does go-lives and expiries
+(``publishing.scheduler.engine``): its 1 s sweep finds lapses due within its horizon
+(:func:`due_lapses`), arms an ETA task at the instant (a changed due date is a new
+instant, so it is armed anew and the old wake-up finds nothing), and re-arms one lost
+with a killed worker. The claim (:func:`apply_lapse`): lock the page row (``SKIP
+LOCKED``), re-check under the lock, record ``review_lapsed_on`` and write the audit entry
+in the same transaction. A second claimant, a re-delivered task or a worker restarted
+after ``kill -9`` finds ``review_lapsed_on == next_review_due`` and does nothing.
 """
 
 from __future__ import annotations
@@ -19,14 +27,14 @@ from django.db import models, transaction
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from publishing.governance.policy import policy_for
+from publishing.governance.policy import lapse_at, policy_for
 from publishing.governance.signals import review_lapsed
 from publishing.models.governance import HEALTH_TYPES, LapseAction
 
 logger = logging.getLogger(__name__)
 
 LOG_ACTION = "publishing.review_lapsed"
-#: At most this many lapses are applied per sweep, so one sweep stays short.
+#: At most this many lapses per page type are armed per sweep, so one sweep stays short.
 SWEEP_LIMIT = 500
 
 
@@ -34,19 +42,27 @@ def health_models() -> list[type[models.Model]]:
     return [apps.get_model(label) for label in HEALTH_TYPES]
 
 
-def _due(model: type[models.Model], today: dt.date) -> models.QuerySet:
-    return model._default_manager.filter(live=True, next_review_due__lte=today).exclude(
-        review_lapsed_on=models.F("next_review_due")
-    )
+def lapsed_through(now: dt.datetime) -> dt.date:
+    """The latest due date whose lapse instant is not after ``now``."""
+    today = timezone.localdate(now)
+    return today if lapse_at(today) <= now else today - dt.timedelta(days=1)
 
 
-def due_lapses(now: dt.datetime | None = None) -> list[tuple[str, int]]:
-    """(model label, page id) of live health pages whose review is due and not yet lapsed."""
-    today = timezone.localdate(now or timezone.now())
-    found: list[tuple[str, int]] = []
+def _due(model: type[models.Model], now: dt.datetime) -> models.QuerySet:
+    return model._default_manager.filter(
+        live=True, next_review_due__lte=lapsed_through(now)
+    ).exclude(review_lapsed_on=models.F("next_review_due"))
+
+
+def due_lapses(until: dt.datetime) -> list[tuple[str, int, dt.datetime]]:
+    """(model label, page id, lapse instant) of live health pages whose review lapses by
+    ``until`` and has not lapsed yet, soonest first."""
+    found: list[tuple[str, int, dt.datetime]] = []
     for model in health_models():
-        for pk in _due(model, today).values_list("pk", flat=True)[:SWEEP_LIMIT]:
-            found.append((model._meta.label_lower, pk))
+        rows = _due(model, until).order_by("next_review_due", "pk")
+        for pk, due in rows.values_list("pk", "next_review_due")[:SWEEP_LIMIT]:
+            found.append((model._meta.label_lower, pk, lapse_at(due)))
+    found.sort(key=lambda item: item[2])
     return found
 
 
@@ -56,7 +72,7 @@ def apply_lapse(label: str, page_id: int, now: dt.datetime | None = None) -> boo
     model = apps.get_model(label)
     with transaction.atomic():
         page = (
-            _due(model, timezone.localdate(now))
+            _due(model, now)
             .select_for_update(skip_locked=True, of=("self", "page_ptr"))
             .filter(pk=page_id)
             .first()
@@ -68,28 +84,22 @@ def apply_lapse(label: str, page_id: int, now: dt.datetime | None = None) -> boo
         page.review_lapsed_on = due
         policy = policy_for(page)
         action = policy.lapse_action if policy else LapseAction.BANNER
-        log(instance=page, action=LOG_ACTION, data={"due": due.isoformat(), "action": action})
+        at = lapse_at(due)
+        log(
+            instance=page,
+            action=LOG_ACTION,
+            data={"due": due.isoformat(), "scheduled_at": at.isoformat(), "action": action},
+        )
         # The publish pipeline: caches, CDN, feeds and the page.review_lapsed webhook.
         review_lapsed.send(sender=type(page), instance=page)
         if action == LapseAction.UNPUBLISH:
             page.unpublish()  # Wagtail's signals, through the same pipeline
     logger.info(
-        "clinical review of %s %s lapsed (due %s), %s, %.3fs after the day began",
+        "clinical review of %s %s lapsed (due %s), %s, done %.3fs late",
         label,
         page_id,
-        due.isoformat(),
+        at.isoformat(),
         action,
-        (now - timezone.make_aware(dt.datetime.combine(due, dt.time.min))).total_seconds(),
+        (timezone.now() - at).total_seconds(),
     )
     return True
-
-
-def apply_due_lapses(now: dt.datetime | None = None) -> int:
-    """Every lapse due now, each in its own claim; one failure never stops the others."""
-    applied = 0
-    for label, page_id in due_lapses(now):
-        try:
-            applied += apply_lapse(label, page_id, now)
-        except Exception:  # noqa: BLE001 - one bad page must never stop the others
-            logger.exception("review lapse of %s %s failed; retried next sweep", label, page_id)
-    return applied

@@ -8,7 +8,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from publishing.models.governance import (
     HEALTH_TYPES,
@@ -65,3 +67,11 @@ def next_review(reviewed_on: dt.date, policy: TypePolicy | None) -> dt.date:
     """The day a review approved on ``reviewed_on`` is due again."""
     months = policy.review_months if policy else 12
     return reviewed_on + relativedelta(months=months)
+
+
+def lapse_at(due: dt.date) -> dt.datetime:
+    """The instant a review due on ``due`` lapses: that day at ``CLINICAL_REVIEW_LAPSE_TIME``
+    (the start of the day by default), site time zone. The one rule for when a review lapses:
+    the scheduler arms lapses for it and the publish gate holds go-lives by it."""
+    at = dt.time.fromisoformat(getattr(settings, "CLINICAL_REVIEW_LAPSE_TIME", "00:00"))
+    return timezone.make_aware(dt.datetime.combine(due, at))

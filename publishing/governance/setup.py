@@ -9,7 +9,7 @@ an administrator's changes (renames, more groups, more tasks) are left alone.
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
-from wagtail.models import GroupPagePermission, Page, Workflow, WorkflowTask
+from wagtail.models import Workflow, WorkflowTask
 
 from publishing.models.governance import (
     CLINICAL_REVIEW_TASK,
@@ -25,17 +25,13 @@ def ensure_clinical_review() -> int:
     group, new = Group.objects.get_or_create(name=CLINICAL_REVIEWERS_GROUP)
     if new:
         created += 1
+        # Admin access only: the task's group may open the editor and approve (Wagtail's
+        # ``Task.user_can_access_editor``), and the approval publishes; no publish rights.
         group.permissions.add(
             *Permission.objects.filter(
                 content_type__app_label="wagtailadmin", codename="access_admin"
             )
         )
-        root = Page.get_first_root_node()
-        publish = Permission.objects.filter(
-            content_type__app_label="wagtailcore", codename="publish_page"
-        ).first()
-        if root is not None and publish is not None:
-            GroupPagePermission.objects.get_or_create(group=group, page=root, permission=publish)
     task = ClinicalReviewTask.objects.filter(name=CLINICAL_REVIEW_TASK).first()
     if task is None:
         task = ClinicalReviewTask.objects.create(name=CLINICAL_REVIEW_TASK, active=True)

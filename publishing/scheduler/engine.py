@@ -24,6 +24,9 @@ Why it is shaped so:
 * One item per savepoint: a release of many pages due at one instant publishes each
   independently; a failure is recorded as a :class:`~publishing.models.ScheduleIssue`
   (shown in the "Scheduled" report) and never stops the others.
+* Review lapses (clinical governance) are one more kind of item: found by the same
+  sweep (:func:`publishing.governance.lapse.due_lapses`), armed with the same markers,
+  claimed under the same row lock through :func:`lapse_due_page`, audited once.
 * Bursts: publishes due at one instant are armed as a few batch tasks
   (:func:`publish_due_revisions`, :data:`BATCH_SIZE` each) that the worker processes
   share; a batch commits once per :data:`BATCH_SECONDS`, and the work Wagtail does
@@ -51,11 +54,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import registry as log_registry
-from wagtail.models import DraftStateMixin, Page, PageLogEntry, Revision
+from wagtail.models import DraftStateMixin, Page, PageLogEntry, Revision, TaskState
 from wagtail.permissions import policy_registry
 
 from cms import publish_gate
 from cms.health import BEAT_TICK_CACHE_KEY
+from publishing.governance import lapse as review_lapse
 from publishing.governance import policy as governance_policy
 from publishing.governance.gate import refusal as governance_refusal
 from publishing.models import ScheduleIssue
@@ -85,6 +89,7 @@ class Outcome(enum.StrEnum):
 
     PUBLISHED = "published"
     EXPIRED = "expired"
+    LAPSED = "lapsed"  # clinical governance: a review's "next review due" arrived
     NOT_DUE = "not due"
     NOTHING = "nothing to do"  # already done by someone else, cancelled or rescheduled
     BUSY = "busy"  # another process holds the row; it will finish or roll back
@@ -158,6 +163,18 @@ def _scheduling_user(revision: Revision, obj: models.Model):
     return entry.user if entry else None
 
 
+def _approved_by(revision: Revision, user) -> bool:
+    """Whether ``user`` scheduled ``revision`` by approving it in a workflow.
+
+    Wagtail publishes (or schedules) as the approver when a workflow finishes, whatever the
+    approver's own rights: the approval is the authority, and whether it still stands is
+    the publish gate's question (clinical reviewers have no publish rights of their own).
+    """
+    return TaskState.objects.filter(
+        revision=revision, status=TaskState.STATUS_APPROVED, finished_by=user
+    ).exists()
+
+
 def _publish_problem(
     revision: Revision, obj: models.Model, now: dt.datetime, user: object = _UNKNOWN
 ) -> str | None:
@@ -180,7 +197,7 @@ def _publish_problem(
             allowed = obj.permissions_for_user(user).can_publish()
         else:
             allowed = policy_registry.get(obj).user_has_permission(user, "publish")
-        if not allowed:
+        if not allowed and not _approved_by(revision, user):
             return str(_("%(user)s, who scheduled it, may no longer publish it")) % {
                 "user": user.get_username()
             }
@@ -513,6 +530,18 @@ def expire_due_object(
     return Outcome.EXPIRED
 
 
+def lapse_due_page(label: str, page_id: int, now: dt.datetime | None = None) -> Outcome:
+    """Apply one page's review lapse if, under its row lock, it is still due. Idempotent."""
+    try:
+        applied = review_lapse.apply_lapse(label, int(page_id), now)
+    except DatabaseError:
+        raise  # transient: the task retries, and the sweep re-arms it after GRACE
+    except Exception:  # noqa: BLE001 - one bad item must never stop the others
+        logger.exception("review lapse of %s %s failed; re-armed after the grace", label, page_id)
+        return Outcome.FAILED
+    return Outcome.LAPSED if applied else Outcome.NOTHING
+
+
 # --- finding due items ------------------------------------------------------------------
 
 
@@ -607,8 +636,8 @@ def forget_armed() -> int:
 
 @dataclass(frozen=True)
 class WakeUp:
-    """One task to arm: ``kind`` is "publish" (args: revision id) or "expire" (content type
-    id, object id); ``eta`` is None when it is already due."""
+    """One task to arm: ``kind`` is "publish" (args: revision id), "expire" (content type
+    id, object id) or "lapse" (model label, page id); ``eta`` is None when already due."""
 
     kind: str
     args: tuple
@@ -632,6 +661,8 @@ def wake_ups_to_arm(now: dt.datetime, only_due: bool = False) -> tuple[int, list
     for content_type_id, object_id, when in due_expiries(until):
         if ("expire", object_id, None) not in blocked:
             candidates.append(("expire", (content_type_id, object_id), when))
+    for label, page_id, when in review_lapse.due_lapses(until):
+        candidates.append(("lapse", (label, page_id), when))
     if only_due:
         candidates = [c for c in candidates if c[2] <= now]
     keys = [
@@ -665,6 +696,8 @@ def run_due_now(now: dt.datetime | None = None) -> dict[str, int]:
         outcomes.append(_attempt(expire_due_object, content_type_id, object_id, now=now))
     for revision_id, _object_id, _when in list(due_revisions(now)):
         outcomes.append(_attempt(publish_due_revision, revision_id, now=now))
+    for label, page_id, _when in review_lapse.due_lapses(now):
+        outcomes.append(_attempt(lapse_due_page, label, page_id, now=now))
     if Outcome.DEFERRED in outcomes:
         # A deferred expiry waited for a publish that has now happened; try once more.
         for content_type_id, object_id, _when in list(due_expiries(now)):

@@ -36,6 +36,7 @@ from wagtail.log_actions import log
 from wagtail.log_actions import registry as log_registry
 from wagtail.models import Page, Revision
 
+from cms.models.base import PUBLISH_LOG_ACTIONS
 from cms.visibility import request_memo
 from publishing.models import Release, ReleaseItem
 from publishing.scheduler.engine import scheduled_models
@@ -51,8 +52,6 @@ logger = logging.getLogger(__name__)
 
 UNDO_ACTION = "publishing.release.undo"
 SCHEDULE_ACTION = "publishing.release.schedule"
-#: What Wagtail (and the scheduler, for scheduled go-lives) log when a revision goes live.
-PUBLISH_ACTIONS = ["wagtail.publish", "wagtail.publish.scheduled", "wagtail.revert"]
 
 
 class ReleaseError(Exception):
@@ -167,7 +166,7 @@ def _previous_state(obj: models.Model, revision: Revision) -> Revision | None:
     """The revision live just before ``revision`` went live, or None if nothing was."""
     entries = log_registry.get_logs_for_instance(obj)
     went_live = (
-        entries.filter(action__in=PUBLISH_ACTIONS, revision_id=revision.pk)
+        entries.filter(action__in=PUBLISH_LOG_ACTIONS, revision_id=revision.pk)
         .order_by("-timestamp", "-pk")
         .first()
     )
@@ -177,13 +176,13 @@ def _previous_state(obj: models.Model, revision: Revision) -> Revision | None:
         )
     before = (
         entries.filter(
-            action__in=[*PUBLISH_ACTIONS, "wagtail.unpublish", "wagtail.unpublish.scheduled"],
+            action__in=[*PUBLISH_LOG_ACTIONS, "wagtail.unpublish", "wagtail.unpublish.scheduled"],
             timestamp__lt=went_live.timestamp,
         )
         .order_by("-timestamp", "-pk")
         .first()
     )
-    if before is None or before.action not in PUBLISH_ACTIONS or before.revision_id is None:
+    if before is None or before.action not in PUBLISH_LOG_ACTIONS or before.revision_id is None:
         return None
     return Revision.objects.filter(pk=before.revision_id).first()
 

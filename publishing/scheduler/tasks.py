@@ -50,6 +50,12 @@ def expire_scheduled_object(content_type_id: int, object_id: str) -> str:
     return str(scheduler.expire_due_object(content_type_id, object_id))
 
 
+@shared_task(ignore_result=True, acks_late=True, **RETRY)
+def lapse_review(label: str, page_id: int) -> str:
+    """Wake-up for one review lapse (clinical governance): apply it if it is still due."""
+    return str(scheduler.lapse_due_page(label, page_id))
+
+
 @shared_task(ignore_result=True)
 def scheduler_sweep() -> dict:
     """Beat's frequent tick: arm what is due soon, re-arm what was lost, record the tick."""
@@ -65,6 +71,8 @@ def sweep(now=None) -> dict[str, int]:
     for wake_up in wake_ups:
         if wake_up.kind == "publish":
             publishes[wake_up.eta].append(wake_up.args[0])
+        elif wake_up.kind == "lapse":
+            lapse_review.apply_async(args=wake_up.args, eta=wake_up.eta)
         else:
             expire_scheduled_object.apply_async(args=wake_up.args, eta=wake_up.eta)
     size = scheduler.BATCH_SIZE

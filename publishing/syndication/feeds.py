@@ -30,14 +30,8 @@ from wagtail.models import Page, Site
 
 from cms import visibility
 from cms.content import PageContent, page_content
-from cms.models import (
-    Author,
-    BlogIndexPage,
-    BlogPostPage,
-    EventIndexPage,
-    EventResourcesPage,
-    HomePage,
-)
+from cms.models import Author, HomePage
+from cms.syndication import Role, models_for, syndicated_models, syndication_of
 
 #: Items per feed document, as on the blog's own listing pages (and WordPress's default);
 #: older items are on archive pages (``?page=2`` ...).
@@ -151,27 +145,31 @@ def default_site() -> Site | None:
     return Site.objects.filter(is_default_site=True).select_related("root_page").first()
 
 
-def find_blog(site: Site) -> BlogIndexPage | None:
-    """The blog the feeds syndicate: the first public blog on the default site."""
-    blogs = visibility.public_pages(
-        BlogIndexPage.objects.descendant_of(site.root_page, inclusive=True)
-    )
-    return blogs.order_by("path").first()
+def feed_of(key: FeedKey) -> str:
+    """The feed a key belongs to: its kind, or for tag and author feeds the feed whose
+    items declare them."""
+    if key.kind not in {"tag", "author"}:
+        return key.kind
+    tagged = (syndication_of(m) for m in syndicated_models())
+    return next((facts.feed for facts in tagged if facts.tag_and_author_feeds), "")
 
 
-def find_events(site: Site) -> EventIndexPage | None:
-    events = visibility.public_pages(
-        EventIndexPage.objects.descendant_of(site.root_page, inclusive=True)
-    )
-    return events.order_by("path").first()
+def find_listing(site: Site, feed: str) -> Page | None:
+    """The page a feed mirrors: the first public listing of ``feed`` on ``site``."""
+    found = [
+        visibility.public_pages(model.objects.descendant_of(site.root_page, inclusive=True))
+        .order_by("path")
+        .first()
+        for model in models_for(feed, Role.LISTING)
+    ]
+    return min(filter(None, found), key=lambda page: page.path, default=None)
 
 
-def blog_posts(blog: Page) -> QuerySet:
-    return visibility.public_pages(BlogPostPage.objects.descendant_of(blog))
-
-
-def event_pages(index: Page) -> QuerySet:
-    return visibility.public_pages(EventResourcesPage.objects.descendant_of(index))
+def feed_items(listing: Page, feed: str) -> QuerySet:
+    """The public items of ``feed`` under its listing, with what their content reads."""
+    (model,) = models_for(feed, Role.ITEM)  # one item type per feed: one query plan
+    items = visibility.public_pages(model.objects.descendant_of(listing))
+    return items.prefetch_related(*syndication_of(model).prefetch)
 
 
 def _publisher(site: Site) -> str:
@@ -194,42 +192,32 @@ def build_feed(key: FeedKey, page: int = 1) -> FeedData:
     if site is None:
         raise FeedNotFound(_("This site has no default site configured."))
     url_cache = _RootUrlCache()
-    if key.kind == "events":
-        container = find_events(site)
-        if container is None:
-            raise FeedNotFound(_("There is no Seeds of Hope index."))
-        queryset = event_pages(container).prefetch_related(
-            "sessions__document", "resources__document"
-        )
-        title = clean_text(container.title)
-        description = _("Seeds of Hope community-education events, newest first.")
-        home_url = container.get_full_url(url_cache) or ""
-    else:
-        container = find_blog(site)
-        if container is None:
-            raise FeedNotFound(_("There is no blog."))
-        queryset = blog_posts(container).prefetch_related(
-            "post_authors__author", "tags", "references"
-        )
-        title = clean_text(container.title)
-        home_url = container.get_full_url(url_cache) or ""
-        description = _("Posts from %(blog)s, newest first.") % {"blog": title}
-        if key.kind == "tag":
-            tag = Tag.objects.filter(slug=key.slug).first()
-            if tag is None:
-                raise FeedNotFound(_("There is no tag “%(slug)s”.") % {"slug": key.slug})
-            queryset = queryset.filter(tags__slug=key.slug)
-            title = _("%(blog)s: posts tagged “%(tag)s”") % {"blog": title, "tag": tag.name}
-            home_url = f"{home_url}?tag={tag.slug}"
-        elif key.kind == "author":
-            author = Author.objects.filter(slug=key.slug).first()
-            if author is None:
-                raise FeedNotFound(_("There is no author “%(slug)s”.") % {"slug": key.slug})
-            queryset = queryset.filter(pk__in=author.post_authors.values("page_id"))
-            title = _("%(blog)s: posts by %(author)s") % {"blog": title, "author": author.name}
-            home_url = f"{home_url}?author={author.slug}"
-        elif key.kind != "blog":
-            raise FeedNotFound(_("Unknown feed."))
+    feed = feed_of(key)
+    listings = models_for(feed, Role.LISTING)
+    if not listings or not models_for(feed, Role.ITEM):
+        raise FeedNotFound(_("Unknown feed."))
+    container = find_listing(site, feed)
+    if container is None:
+        name = listings[0]._meta.verbose_name
+        raise FeedNotFound(_("There is no %(name)s.") % {"name": name})
+    queryset = feed_items(container, feed)
+    title = clean_text(container.title)
+    home_url = container.get_full_url(url_cache) or ""
+    description = str(syndication_of(container).description) % {"title": title}
+    if key.kind == "tag":
+        tag = Tag.objects.filter(slug=key.slug).first()
+        if tag is None:
+            raise FeedNotFound(_("There is no tag “%(slug)s”.") % {"slug": key.slug})
+        queryset = queryset.filter(tags__slug=key.slug)
+        title = _("%(blog)s: posts tagged “%(tag)s”") % {"blog": title, "tag": tag.name}
+        home_url = f"{home_url}?tag={tag.slug}"
+    elif key.kind == "author":
+        author = Author.objects.filter(slug=key.slug).first()
+        if author is None:
+            raise FeedNotFound(_("There is no author “%(slug)s”.") % {"slug": key.slug})
+        queryset = queryset.filter(pk__in=author.post_authors.values("page_id"))
+        title = _("%(blog)s: posts by %(author)s") % {"blog": title, "author": author.name}
+        home_url = f"{home_url}?author={author.slug}"
 
     stats = queryset.order_by().aggregate(
         count=Count("pk"), newest=Max("last_published_at"), first_expiry=Min("expire_at")

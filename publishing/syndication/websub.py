@@ -16,6 +16,7 @@ from django.db.models import Q
 from wagtail.models import Page, PageLogEntry, Site
 
 from cms.models import BlogPostAuthor
+from cms.models.base import PUBLISH_LOG_ACTIONS
 from cms.syndication import Role, syndicated_models, syndication_of
 
 from .feeds import FORMATS, FeedKey
@@ -82,7 +83,7 @@ def _author_slugs(pages) -> set[str]:
 def previously_published_keys(page: Page, revision_id: int | None) -> set[FeedKey]:
     """Feeds the page was in at its previous publish (a tag or author may have been removed)."""
     entry = (
-        PageLogEntry.objects.filter(page_id=page.pk, action="wagtail.publish")
+        PageLogEntry.objects.filter(page_id=page.pk, action__in=PUBLISH_LOG_ACTIONS)
         .exclude(revision=None)
         .exclude(revision_id=revision_id)
         .select_related("revision")

@@ -14,6 +14,7 @@ from freezegun import freeze_time
 from wagtail.models import PageViewRestriction
 
 from cms.page_passwords import client_key
+from cms.settings.base import redis_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -174,12 +175,7 @@ def test_changing_the_page_id_in_the_url_buys_no_more_guesses(protected, seed):
 
 def test_a_cache_outage_leaves_the_form_working(protected, settings):
     """Redis down: nothing can be counted, so the form works unlimited rather than failing."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "cms.cache_backend.FailOpenRedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-        }
-    }
+    settings.CACHES = {"default": redis_cache("redis://127.0.0.1:1/0")}  # nothing listens there
     post, _ = protected
     mallory = visitor("198.51.100.66")
     for _attempt in range(4):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from wagtail.models import PageViewRestriction
 
 from cms.models import Author
+from cms.settings.base import redis_cache
 from tests.cms.test_site import make_post
 from tests.services import wait_until
 
@@ -156,12 +157,7 @@ def test_forms_with_a_csrf_token_are_never_shared(seed, client):
 @pytest.mark.django_db
 def test_a_cache_outage_only_means_no_caching(seed, client, settings):
     """Redis down: pages and the API still answer (slower), and nothing is kept locally."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "cms.cache_backend.FailOpenRedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-        }
-    }
+    settings.CACHES = {"default": redis_cache("redis://127.0.0.1:1/0")}  # nothing listens there
     for url in (seed["post"].url, f"{V2}{seed['post'].pk}/", "/feeds/blog/rss/"):
         first, second = get_twice(client, url)
         assert first.status_code == second.status_code == 200

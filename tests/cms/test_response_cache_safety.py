@@ -12,10 +12,10 @@ import datetime as dt
 import pytest
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
-from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test import Client
 from django.utils.cache import cc_delim_re
+from django_redis.cache import RedisCache
 from wagtail.models import PageViewRestriction
 
 from cms import response_cache
@@ -30,11 +30,11 @@ SECRET = "Password-only tumour board minutes"
 def stored_entries() -> list[str]:
     """Keys of stored responses in the shared cache (not the token or budget counters)."""
     cache = caches["default"]
-    prefix = cache.make_key("responses:")
     if isinstance(cache, RedisCache):
-        client = cache._cache.get_client(None, write=False)
-        keys = [key.decode() for key in client.scan_iter(match=prefix + "*", count=1000)]
+        prefix = "responses:"
+        keys = list(cache.iter_keys(prefix + "*", itersize=1000))
     elif isinstance(cache, DatabaseCache):
+        prefix = cache.make_key("responses:")
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT cache_key FROM {cache._table} WHERE cache_key LIKE %s",  # noqa: S608

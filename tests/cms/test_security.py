@@ -43,15 +43,20 @@ def test_admin_login_works_with_the_right_password(seed, client):
 
 
 @pytest.mark.django_db
-def test_request_id_is_returned_and_logged(seed, client):
+def test_request_id_is_returned_and_logged(seed, client, settings):
     from cms.request_id import RequestIDFilter
 
+    # Published directly, the header is the client's claim: a fresh id instead.
+    settings.BEHIND_PROXY = False
+    claimed = client.get("/", HTTP_X_REQUEST_ID="abcdef0123456789")["X-Request-ID"]
+    assert claimed != "abcdef0123456789" and len(claimed) == 32
+    # Behind our proxy, its id is kept when it looks sane.
+    settings.BEHIND_PROXY = True
     response = client.get("/", HTTP_X_REQUEST_ID="abcdef0123456789")
     assert response["X-Request-ID"] == "abcdef0123456789"
     generated = client.get("/", HTTP_X_REQUEST_ID="bad id with spaces")["X-Request-ID"]
     assert generated != "bad id with spaces" and len(generated) == 32
 
-    from django.conf import settings
     from pythonjsonlogger.json import JsonFormatter
 
     fmt = settings.LOGGING["formatters"]["json"]

@@ -17,8 +17,8 @@ from freezegun import freeze_time
 from wagtail.models import APIToken, PageLogEntry, Workflow
 
 from cms import publish_gate
-from cms.models import Author, BlogPostPage
-from publishing.governance import lapse
+from cms.models import Author, BlogPostPage, EventResourcesPage
+from publishing.governance import gate, lapse
 from publishing.models import ScheduleIssue, WebhookEvent
 from publishing.models.governance import (
     CLINICAL_REVIEW_WORKFLOW,
@@ -122,7 +122,30 @@ def test_the_seed_loader_restores_a_missing_clinical_review_setup(screener):
     assert workflow.name == CLINICAL_REVIEW_WORKFLOW
     task = workflow.tasks.get().specific
     assert list(task.groups.values_list("name", flat=True)) == [CLINICAL_REVIEWERS_GROUP]
-    assert Group.objects.get(name=CLINICAL_REVIEWERS_GROUP).page_permissions.exists()
+    group = Group.objects.get(name=CLINICAL_REVIEWERS_GROUP)
+    # Admin access to approve with; no page permissions (publishing is the approval's).
+    assert not group.page_permissions.exists()
+    assert list(group.permissions.values_list("codename", flat=True)) == ["access_admin"]
+
+
+def test_a_reviewer_without_publish_rights_approves_in_the_admin(
+    screener, editor, reviewer, client
+):
+    """Wagtail lets the task's group open the editor and approve; the approval publishes."""
+    page = ScreenerPage.objects.get(pk=screener.pk)
+    assert not page.permissions_for_user(reviewer).can_publish()
+    revision = edit(page, editor, question="Approved in the admin?")
+    task_state = page.get_workflow().start(page, editor).current_task_state
+    client.force_login(reviewer)
+    assert client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).status_code == 200
+    url = reverse("wagtailadmin_pages:workflow_action", args=[page.pk, "approve", task_state.pk])
+    response = client.post(url, {"comment": "Checked against NICE NG234."})
+    assert response.status_code == 302
+    assert live_revision_id(page) == revision.pk
+    page.refresh_from_db()
+    assert page.question == "Approved in the admin?" and page.reviewed_by.user == reviewer
+    # Approving gave no other right: publishing outside the workflow is still refused.
+    assert not page.permissions_for_user(reviewer).can_publish()
 
 
 # --- every publish path refuses an unapproved revision ----------------------------------
@@ -330,26 +353,52 @@ def partner(db):
     return Partner.objects.create(name="Partner", endpoint_url="https://partner.example/hook")
 
 
-def test_a_review_lapses_on_its_day_exactly_once(screener, editor, reviewer, client, partner):
+BANNER = "This information is being reviewed."
+
+
+def assert_banner_at_the_top(html: str) -> None:
+    """The banner opens the main content, before the heading; the review footer stays."""
+    main = html[html.index('<main id="main"') :]
+    assert main.count(BANNER) == 1
+    assert main.index(BANNER) < main.index("<h1")
+    assert main.index("<h1") < main.index('class="review"')
+
+
+def test_every_health_page_type_shows_a_lapsed_review_at_the_top(seed, client):
+    publish_program()
+    today = timezone.localdate()
+    for model in (BlogPostPage, EventResourcesPage, ScreenerPage, ProgramPage):
+        page = model.objects.filter(live=True).first()
+        model.objects.filter(pk=page.pk).update(next_review_due=today, review_lapsed_on=today)
+        assert_banner_at_the_top(client.get(page.url).content.decode())
+    home = client.get("/").content.decode()
+    assert BANNER not in home  # not a health page
+
+
+def test_a_review_lapses_at_its_instant_exactly_once(screener, editor, reviewer, client, partner):
+    """Through the scheduler's machinery: armed for the instant, claimed once, audited once."""
     approve(screener, reviewer, editor)
     page = ScreenerPage.objects.get(pk=screener.pk)
     due = page.next_review_due
-    day_before = timezone.make_aware(dt.datetime.combine(due, dt.time.min)) - dt.timedelta(
-        seconds=1
-    )
-    assert lapse.apply_due_lapses(day_before) == 0
-    on_time = day_before + dt.timedelta(seconds=1)
-    assert lapse.due_lapses(on_time) == [("screening.screenerpage", page.pk)]
-    assert lapse.apply_due_lapses(on_time) == 1
-    assert lapse.apply_due_lapses(on_time) == 0  # a second sweep, a re-delivered task
-    assert lapse.apply_lapse("screening.screenerpage", page.pk, on_time) is False
+    instant = lapse.lapse_at(due)
+    assert instant == timezone.make_aware(dt.datetime.combine(due, dt.time.min))
+    before = instant - dt.timedelta(seconds=1)
+    _candidates, wake_ups = engine.wake_ups_to_arm(before - dt.timedelta(seconds=30))
+    assert engine.WakeUp("lapse", ("screening.screenerpage", page.pk), instant) in wake_ups
+    label = "screening.screenerpage"
+    assert engine.run_due_now(before) == {}
+    assert engine.lapse_due_page(label, page.pk, before) == engine.Outcome.NOTHING
+    assert engine.run_due_now(instant) == {"lapsed": 1}
+    assert engine.run_due_now(instant) == {}  # a second sweep finds nothing
+    # A re-delivered wake-up:
+    assert engine.lapse_due_page(label, page.pk, instant) == engine.Outcome.NOTHING
 
     page.refresh_from_db()
     assert page.review_lapsed_on == due and page.live
-    assert PageLogEntry.objects.filter(page=page, action=lapse.LOG_ACTION).count() == 1
+    entries = PageLogEntry.objects.filter(page=page, action=lapse.LOG_ACTION)
+    assert [entry.data["scheduled_at"] for entry in entries] == [instant.isoformat()]
     assert WebhookEvent.objects.filter(type="page.review_lapsed", page_id=page.pk).count() == 1
-    html = client.get(page.url).content.decode()
-    assert "This information is being reviewed." in html
+    assert_banner_at_the_top(client.get(page.url).content.decode())
     assert client.get(f"/api/v2/pages/{page.pk}/").json()["review_lapsed"] is True
 
     # A new approval clears the banner and sets the next due date.
@@ -358,12 +407,72 @@ def test_a_review_lapses_on_its_day_exactly_once(screener, editor, reviewer, cli
     assert page.review_lapsed_on is None and not page.review_lapsed
 
 
+def test_the_lapse_time_of_day_is_a_setting(screener, editor, reviewer, settings):
+    settings.CLINICAL_REVIEW_LAPSE_TIME = "07:30:05"
+    approve(screener, reviewer, editor)
+    page = ScreenerPage.objects.get(pk=screener.pk)
+    instant = timezone.make_aware(dt.datetime.combine(page.next_review_due, dt.time(7, 30, 5)))
+    assert lapse.lapse_at(page.next_review_due) == instant
+    assert engine.run_due_now(instant - dt.timedelta(microseconds=1)) == {}
+    assert engine.run_due_now(instant) == {"lapsed": 1}
+    # The publish gate holds a go-live by the same instant (one rule: policy.lapse_at).
+    approved = page.live_revision
+    assert gate.refusal(approved, page, instant - dt.timedelta(microseconds=1)) is None
+    assert "lapsed" in gate.refusal(approved, page, instant)
+
+
+def test_a_new_due_date_is_armed_anew_and_the_old_wake_up_does_nothing(screener, editor, reviewer):
+    approve(screener, reviewer, editor)
+    page = ScreenerPage.objects.get(pk=screener.pk)
+    first = lapse.lapse_at(page.next_review_due)
+    with freeze_time(timezone.now() + dt.timedelta(days=3)):
+        approve(page, reviewer, editor)  # re-approved: due again three days later
+    page.refresh_from_db()
+    second = lapse.lapse_at(page.next_review_due)
+    assert second - first == dt.timedelta(days=3)
+    label = "screening.screenerpage"
+    _candidates, wake_ups = engine.wake_ups_to_arm(second - dt.timedelta(seconds=30))
+    assert engine.WakeUp("lapse", (label, page.pk), second) in wake_ups
+    # The wake-up armed for the old instant finds the review no longer due.
+    assert engine.lapse_due_page(label, page.pk, first) == engine.Outcome.NOTHING
+    assert not PageLogEntry.objects.filter(page=page, action=lapse.LOG_ACTION).exists()
+    assert engine.lapse_due_page(label, page.pk, second) == engine.Outcome.LAPSED
+
+
+def test_the_publish_scheduled_command_lists_and_applies_due_lapses(screener):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    ScreenerPage.objects.update(next_review_due=timezone.localdate())
+    out = StringIO()
+    call_command("publish_scheduled", "--dryrun", stdout=out)
+    assert "1 clinical reviews due to lapse:" in out.getvalue()
+    assert f"screening.screenerpage {screener.pk}" in out.getvalue()
+    call_command("publish_scheduled", stdout=out)
+    assert "1 lapsed" in out.getvalue()
+    assert PageLogEntry.objects.filter(page_id=screener.pk, action=lapse.LOG_ACTION).count() == 1
+
+
+def test_healthz_calls_an_unapplied_lapse_overdue(screener, settings):
+    from publishing.health import scheduler_health
+
+    settings.HEALTH_OVERDUE_GRACE_SECONDS = 60
+    ScreenerPage.objects.update(next_review_due=timezone.localdate())
+    with freeze_time(lapse.lapse_at(timezone.localdate()) + dt.timedelta(seconds=59)):
+        assert scheduler_health()["ok"] is True  # within the grace
+    with freeze_time(lapse.lapse_at(timezone.localdate()) + dt.timedelta(seconds=61)):
+        assert scheduler_health() == {"ok": False, "overdue": 1, "needs_editor": 0}
+        engine.run_due_now()
+        assert scheduler_health()["ok"] is True
+
+
 def test_a_lapse_can_unpublish_when_the_policy_says_so(screener, editor, reviewer):
     policy(screener_lapse=LapseAction.UNPUBLISH)
     approve(screener, reviewer, editor)
     page = ScreenerPage.objects.get(pk=screener.pk)
     when = timezone.make_aware(dt.datetime.combine(page.next_review_due, dt.time(9)))
-    assert lapse.apply_due_lapses(when) == 1
+    assert engine.run_due_now(when) == {"lapsed": 1}
     page.refresh_from_db()
     assert not page.live and page.review_lapsed_on == page.next_review_due
 
@@ -398,7 +507,7 @@ def test_two_claimants_racing_for_each_lapse_apply_it_once(seed, partner):
     ScreenerPage.objects.update(next_review_due=due)
     ProgramPage.objects.update(next_review_due=due)
     BlogPostPage.objects.update(next_review_due=due)
-    targets = lapse.due_lapses()
+    targets = [(label, pk) for label, pk, _at in lapse.due_lapses(timezone.now())]
     assert len(targets) == 3
     results: dict[tuple[str, int], list[bool]] = {target: [] for target in targets}
     barrier = threading.Barrier(2, timeout=60)
@@ -408,7 +517,7 @@ def test_two_claimants_racing_for_each_lapse_apply_it_once(seed, partner):
         try:
             for label, page_id in targets:
                 barrier.wait()  # both start on the same page at the same moment
-                results[(label, page_id)].append(lapse.apply_lapse(label, page_id))
+                results[(label, page_id)].append(engine.lapse_due_page(label, page_id))
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -421,6 +530,6 @@ def test_two_claimants_racing_for_each_lapse_apply_it_once(seed, partner):
         thread.join(120)
     assert not errors, errors
     for (_label, page_id), outcome in results.items():
-        assert sorted(outcome) == [False, True], (page_id, outcome)
+        assert sorted(outcome) == ["lapsed", "nothing to do"], (page_id, outcome)
         assert PageLogEntry.objects.filter(page_id=page_id, action=lapse.LOG_ACTION).count() == 1
         assert WebhookEvent.objects.filter(type="page.review_lapsed", page_id=page_id).count() == 1

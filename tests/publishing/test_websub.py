@@ -157,6 +157,29 @@ def test_scheduled_publish_and_expiry_ping_the_hub(seed, hub, on_commit, client,
 
 
 @pytest.mark.django_db
+def test_a_scheduled_update_that_drops_a_tag_pings_the_tag_feed_it_left(
+    seed, hub, on_commit, monkeypatch
+):
+    """The previous publish may have been the scheduler's (``wagtail.publish.scheduled``)."""
+    pan = Author.objects.get(slug="dr-pan")
+    post = make_post(seed["blog"], "Sleep", dt.date(2024, 1, 1), pan, tags=["Rest"], publish=False)
+    for tags in (["Rest"], ["Exercise"]):
+        post.tags.set(tags)
+        post.go_live_at = timezone.now() + dt.timedelta(hours=1)
+        on_commit(post.save_revision().publish)
+        hub.pings.clear()
+        later = timezone.now() + dt.timedelta(hours=1, seconds=1)
+        with monkeypatch.context() as patch:
+            patch.setattr(timezone, "now", lambda at=later: at)
+            on_commit(call_command, "publish_scheduled")
+        post = BlogPostPage.objects.get(pk=post.pk)
+        assert post.live and list(post.tags.names()) == tags
+    assert hub.topics() == topics(
+        "blog", "blog/tag/rest", "blog/tag/exercise", "blog/author/dr-pan"
+    )
+
+
+@pytest.mark.django_db
 def test_a_hub_that_is_down_never_blocks_publishing(seed, settings, on_commit, client, caplog):
     with LocalHub() as good_hub:
         settings.WEBSUB_HUBS = [closed_port_url(), good_hub.url]

@@ -78,7 +78,9 @@ def cache_entries() -> dict[str, str]:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT cache_key, value FROM {cache._table}")  # noqa: S608
             return {key: str(value) for key, value in cursor.fetchall()}
-    if backend in ("RedisCache", "FailOpenRedisCache"):
-        client = cache._cache.get_client()
+    if backend == "RedisCache":
+        from django_redis import get_redis_connection
+
+        client = get_redis_connection()
         return {key.decode(): repr(client.get(key)) for key in client.scan_iter(count=1000)}
     pytest.fail(f"unexpected cache backend {backend}")

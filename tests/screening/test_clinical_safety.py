@@ -149,9 +149,25 @@ def test_emergency_outcome_leads_with_what_to_do_and_offers_no_program(screener)
     first_link = re.search(r'<a [^>]*href="([^"]+)"', main).group(1)
     assert first_link == "tel:911"
     assert main.index("tel:911") < main.index("<h1")
+    # Said once, not once by the page and again by the message.
+    assert main.count("Call 911") == 1 and main.count("tel:911") == 1, main
+    assert main.count("nearest emergency department now") == 1
     assert "nearest emergency department" in main
     assert screener.program_page.url not in main
     assert screener.next_page(EMERGENCY) is None
+
+
+@pytest.mark.django_db
+def test_an_emergency_message_without_a_tel_link_still_leads_with_one(screener):
+    ScreenerPage.objects.filter(pk=screener.pk).update(
+        emergency_message="<p>Go to the emergency department now.</p>"
+    )
+    response = Client().post(screener.url, {"answers": answers_for(screener, "B")})
+    content = response.content.decode()
+    main = content[content.index('<main id="main"') :]
+    assert main.count('href="tel:911"') == 1
+    assert main.index("tel:911") < main.index("Go to the emergency department now.")
+    assert main.index("Go to the emergency department now.") < main.index("<h1")
 
 
 @pytest.mark.django_db

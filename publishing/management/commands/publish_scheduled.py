@@ -12,7 +12,10 @@ from publishing.scheduler import engine as scheduler
 
 
 class Command(BaseCommand):
-    help = "Publish scheduled revisions and expire objects that are due now (safe alongside beat)."
+    help = (
+        "Publish scheduled revisions, expire objects and lapse clinical reviews that are due"
+        " now (safe alongside beat)."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -33,6 +36,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(revisions)} revisions due to go live:")
             for revision_id, object_id, when in revisions:
                 self.stdout.write(f"  {when.isoformat()}  revision {revision_id} of {object_id}")
+            lapses = scheduler.review_lapse.due_lapses(now)
+            self.stdout.write(f"{len(lapses)} clinical reviews due to lapse:")
+            for label, page_id, when in lapses:
+                self.stdout.write(f"  {when.isoformat()}  {label} {page_id}")
             return
         counts = scheduler.run_due_now(now)
         summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
