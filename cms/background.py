@@ -3,9 +3,11 @@
 Wagtail 8 hands the work that follows a save and that no reader waits for (reference
 index, search index, deleting replaced files) to django-tasks. django-tasks' immediate
 backend runs it inside the saving transaction, which for a scheduled burst means inside
-the row locks, before the page is live. This backend sends each task to the project's
-one Celery app once the transaction commits, so the page is live first and a worker
-process does the rest. A rolled-back save sends nothing. Configured by ``TASKS`` in
+the row locks, before the page is live. This backend sends a transaction's tasks to the
+project's one Celery app as one message once it commits (``cms.transactions.batch``), so
+the page is live first and a worker process does the rest; a burst of scheduled
+publishes sends one message per batch, not three per page. A rolled-back save sends
+nothing. Configured by ``TASKS`` in
 the settings; Celery's eager mode (in-process tests) runs the task at commit, inline.
 """
 
@@ -14,13 +16,15 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django_tasks.backends.base import BaseTaskBackend
 from django_tasks.base import Task, TaskResult, TaskResultStatus
 from django_tasks.exceptions import InvalidTaskError
 from django_tasks.utils import get_random_id
+
+from cms import transactions
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +56,27 @@ class CeleryBackend(BaseTaskBackend):
             worker_ids=[],
         )
 
-        def send() -> None:
-            _send(task.module_path, result.args, result.kwargs)
-
-        transaction.on_commit(send, robust=True)
+        with transactions.batch(_BATCH, _Pending) as pending:
+            pending.calls.append([task.module_path, result.args, result.kwargs])
         return result
+
+
+_BATCH = "cms.background"
+
+
+@dataclass
+class _Pending:
+    """A transaction's background calls, sent as one message when it commits: a burst
+    of scheduled publishes sends one per batch rather than three per page."""
+
+    calls: list[list] = field(default_factory=list)
+
+    def merge(self, later: _Pending) -> None:
+        self.calls += later.calls
+
+    def flush(self) -> None:
+        if self.calls:
+            _send(self.calls)
 
 
 #: After the broker refused a task, run tasks here until this monotonic time: trying the
@@ -65,20 +85,20 @@ _broker_down_until = 0.0
 BROKER_RETRY_AFTER = 30.0
 
 
-def _send(module_path: str, args: list, kwargs: dict) -> None:
+def _send(calls: list[list]) -> None:
     """To the broker; when none is reachable (``manage.py`` before the stack starts,
-    a Redis outage), run it here instead, so no index update is ever dropped."""
+    a Redis outage), run them here instead, so no index update is ever dropped."""
     global _broker_down_until
-    from cms.tasks import run_background_task
+    from cms.tasks import run_background_tasks
 
     if time.monotonic() >= _broker_down_until and _broker_may_be_up():
         try:
-            run_background_task.apply_async((module_path, args, kwargs), retry=False)
+            run_background_tasks.apply_async((calls,), retry=False)
             return
         except Exception:  # noqa: BLE001 - kombu raises several kinds for a broker that is down
             _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER
             logger.info("broker unreachable: running background tasks in this process for now")
-    run_background_task(module_path, args, kwargs)
+    run_background_tasks(calls)
 
 
 def _broker_may_be_up() -> bool:

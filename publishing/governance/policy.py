@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -15,19 +18,44 @@ from publishing.models.governance import (
     TypePolicy,
 )
 
+#: Set inside :func:`memoised`: (type, page) → policy, read once per unit of work.
+_memo: ContextVar[dict | None] = ContextVar("governance_policy_memo", default=None)
+
+
+@contextmanager
+def memoised() -> Iterator[None]:
+    """Read each page's policy once while this block runs (one scheduler batch, which
+    checks it several times per page under one transaction); never across blocks, so an
+    editor's change to the settings applies from the next one."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
 
 def policy_for(page: models.Model) -> TypePolicy | None:
     """The policy of ``page``'s type on its site (defaults when it has no site yet)."""
     label = page._meta.label_lower
     if label not in HEALTH_TYPES:
         return None
+    memo = _memo.get()
+    key = (label, page.pk, getattr(page, "path", None))
+    if memo is not None and page.pk and key in memo:
+        return memo[key]
     site = page.get_site() if getattr(page, "path", None) else None
-    setting = (
-        ClinicalGovernanceSettings.for_site(site)
-        if site is not None
-        else ClinicalGovernanceSettings()
-    )
-    return setting.for_type(label)
+    if site is None:
+        setting = ClinicalGovernanceSettings()
+    elif memo is not None and ("site", site.pk) in memo:
+        setting = memo["site", site.pk]
+    else:
+        setting = ClinicalGovernanceSettings.for_site(site)
+        if memo is not None:
+            memo["site", site.pk] = setting
+    policy = setting.for_type(label)
+    if memo is not None and page.pk:
+        memo[key] = policy
+    return policy
 
 
 def is_gated(page: models.Model) -> bool:

@@ -110,7 +110,7 @@ def on_page_deleted(sender, instance, **kwargs) -> None:
     if not isinstance(instance, Page):
         return
     with change() as current:
-        current.add_page(instance)
+        current.add_page_now(instance)
         if visibility.is_public(instance):
             current.add_feeds(feed_keys_for_page(instance))
         # The base row's signal only: a specific page's row goes with it, told once.

@@ -2,7 +2,8 @@
 
 1. :func:`invalidate_own_caches`: the response cache's generation (once per
    transaction) and, if feeds changed, the feed cache's.
-2. :func:`purge_cdn`: the affected URLs through ``wagtail.contrib.frontend_cache``.
+2. :func:`purge_cdn`: the affected URLs (read now, for all the change's pages at once:
+   ``Change.read_page_urls``) through ``wagtail.contrib.frontend_cache``.
 3. :func:`notify`: the changes feed's new events numbered (``changes.stamp``), WebSub
    pings, and the webhook outbox rows written in the transaction.
 
@@ -41,6 +42,7 @@ RETRY_DELAYS = [2, 5, 15, 30, 60]
 def run(change: Change) -> None:
     """Called once after the transaction commits (``Change.flush``)."""
     invalidate_own_caches(change)
+    change.read_page_urls()
     if not change:
         return
     topics = topic_urls(change.feed_keys) if change.feed_keys else []

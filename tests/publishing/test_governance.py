@@ -259,6 +259,24 @@ def test_policy_switches_other_health_types_on(seed, editor):
         edit(post, editor, title="Gated now").publish(user=editor)
 
 
+def test_a_batch_reads_the_policy_once_and_the_next_batch_reads_it_again(
+    seed, django_assert_num_queries
+):
+    """The scheduler reads each page's policy once per batch (``memoised``), never
+    longer: a setting changed between two batches applies to the second."""
+    from publishing.governance.policy import memoised, policy_for
+
+    post = BlogPostPage.objects.get()
+    with memoised():
+        assert not policy_for(post).requires_review
+        with django_assert_num_queries(0):
+            for _ in range(3):
+                assert not policy_for(post).requires_review
+    policy(blog_requires_review=True)
+    with memoised():
+        assert policy_for(post).requires_review
+
+
 # --- the scheduler: on time when approved, held when not ----------------------------------
 
 

@@ -113,3 +113,30 @@ def test_a_bare_publish_in_autocommit_flushes_once(seed, journal):
     journal.clear()
     post.unpublish()
     assert journal.count("responses") == 1 and journal.count("purge") == 1, journal
+
+
+def test_urls_are_read_after_commit_and_a_page_deleted_meanwhile_keeps_its_own(
+    seed, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """A publish's URLs (the page's, its ancestors', its API answers) are read once the
+    transaction commits, for all its pages at once; a page deleted in the same transaction
+    is gone by then, so its URLs are read before its rows go."""
+    from cms.models import Author, BlogPostPage
+    from tests.factories import make_post
+
+    settings.WAGTAILFRONTENDCACHE = FAKE_CDN
+    purged: list[set[str]] = []
+    monkeypatch.setattr(purge, "purge", lambda urls: purged.append(set(urls)))
+    post, blog = seed["post"], seed["blog"]
+    doomed = make_post(blog, "Here briefly", post.date, Author.objects.first())
+    doomed_url, doomed_pk = doomed.full_url, doomed.pk
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        publish_title(post, "Read after commit")
+        publish_title(doomed, "Gone before commit")
+        BlogPostPage.objects.get(pk=doomed_pk).delete()
+    assert len(purged) == 1
+    urls = purged[0]
+    root = blog.full_url.split("/", 3)[:3]
+    assert {post.full_url, blog.full_url, doomed_url} <= urls
+    assert f"{'/'.join(root)}/api/v2/pages/{post.pk}/" in urls
+    assert f"{'/'.join(root)}/api/v3/pages/{doomed_pk}/" in urls
