@@ -58,6 +58,8 @@ _ROOT_UNSAFE_ACTION = re.compile(
     r"^/api/v3/pages/(?P<page_id>[^/]+)/actions/(?P<action>copy|create_alias|move)/$"
 )
 _ACTION = re.compile(r"^/api/v3/pages/[^/]+/actions/(?P<action>\w+)/$")
+#: Any write that names a page in its path (update, delete, actions).
+_PAGE_IN_PATH = re.compile(r"^/api/v3/pages/(?P<page_id>[^/]+)/")
 #: The body each page action of Wagtail's v3 takes (``wagtail.api.v3.routers.pages``).
 ACTION_BODIES: dict[str, type[BaseModel]] = {
     "copy": v3_pages.PageCopySchema,
@@ -259,8 +261,25 @@ def _action_body_refusal(request: HttpRequest, body: Any) -> HttpResponse | None
     return validation_problem(errors) if errors else None
 
 
+def _page_id_refusal(request: HttpRequest) -> HttpResponse | None:
+    """A page id that is not a number: some of Wagtail's write paths look it up before
+    validating it (a 500)."""
+    match = _PAGE_IN_PATH.match(request.path)
+    if match is None:
+        return None
+    try:
+        parse_int(match.group("page_id"), name="page_id", minimum=1, maximum=MAX_ID)
+    except InvalidNumber as exc:
+        return validation_problem(
+            [{"type": "int_parsing", "loc": ["path", "page_id"], "msg": str(exc)}]
+        )
+    return None
+
+
 def refusal(request: HttpRequest) -> HttpResponse | None:
     """A 422 for a page write Wagtail would trim, half-do or fail on, or ``None``."""
+    if (problem := _page_id_refusal(request)) is not None:
+        return problem
     if (problem := _tree_root_refusal(request)) is not None:
         return problem
     try:

@@ -391,3 +391,22 @@ def test_an_action_body_with_a_key_it_does_not_take_is_refused(
     assert response.status_code == 422, response.content[:300]
     assert [error["loc"] for error in response.json()["errors"]] == [["body", key]]
     assert database_state() == before
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT", "DELETE", "POST"])
+@pytest.mark.parametrize("page_id", ["null", "0", "-1", "1.5", "1e3", "９", "99999999999999999999"])
+def test_a_write_to_a_page_id_that_is_not_one_is_refused(seed, client, api_token, method, page_id):
+    """Wagtail looks some ids up before validating them: never a 500, never a write."""
+    before = Page.objects.count(), Revision.objects.count()
+    path = f"/api/v3/pages/{page_id}/"
+    if method == "POST":
+        path += "actions/unpublish/"
+    response = client.generic(
+        method,
+        path,
+        json.dumps({"title": "x", "meta": {"type": "cms.BlogPostPage"}}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api_token}",
+    )
+    assert 400 <= response.status_code < 500, response.content[:300]
+    assert (Page.objects.count(), Revision.objects.count()) == before
