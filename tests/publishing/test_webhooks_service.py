@@ -27,13 +27,17 @@ from tests.services import redis_client, wait_until
 
 
 @pytest.fixture
-def webhook_env(celery_env):
-    """Worker and beat settings: loopback allowed, a short lease so the test is quick."""
+def webhook_env(celery_env, settings):
+    """Worker and beat settings: loopback allowed, a short lease so the test is quick.
+
+    This process holds the deliveries its own publishes queue, so it gets the same lease.
+    """
     celery_env.update(
         WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
         WEBHOOK_LEASE_SECONDS="3",
         WEBHOOK_READ_TIMEOUT="15",
     )
+    settings.WEBHOOK_LEASE_SECONDS = 3
     return celery_env
 
 
@@ -97,7 +101,7 @@ def test_broker_that_lost_its_queue_still_delivers(
 @pytest.mark.services
 @pytest.mark.timeout(240)
 def test_hanging_partners_hold_io_threads_not_publishes_and_a_killed_io_worker_loses_nothing(
-    webhook_env, celery_processes, seed, receivers, make_partner
+    webhook_env, celery_processes, seed, receivers, make_partner, settings
 ):
     """20 partners, 5 of which hang: the 15 others hear at once, a scheduled publish on the
     prefork worker is on time while the 5 sends are still in flight on the I/O worker's
@@ -105,6 +109,7 @@ def test_hanging_partners_hold_io_threads_not_publishes_and_a_killed_io_worker_l
     # Longer than the scheduled publish below takes, so the hanging sends are still leased
     # and in flight when the I/O worker is killed; then the sweeper resends them.
     webhook_env["WEBHOOK_LEASE_SECONDS"] = "20"
+    settings.WEBHOOK_LEASE_SECONDS = 20
     healthy = [receivers() for _ in range(15)]
     hanging = [receivers() for _ in range(5)]
     for receiver in hanging:
