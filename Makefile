@@ -43,11 +43,13 @@ run: setup ## Start the site on 127.0.0.1:$(PORT) with a Celery worker and two b
 
 # The suite runs in parallel pytest processes (pytest-xdist): most of its time is spent
 # waiting on real workers, beats, gunicorn and Chromium, so more processes than the 2
-# cores keep both busy. `make test TEST_PROCESSES=0` runs it in one process; PYTEST_ARGS
+# cores keep both busy (6: at 3, both cores were idle half the run). With Redis, each
+# process takes a cache and a broker database (cms/settings/test.py): at most 7 fit in
+# Redis's default 16. `make test TEST_PROCESSES=0` runs it in one process; PYTEST_ARGS
 # replaces the defaults (e.g. PYTEST_ARGS="-n0 tests/cms -x"). `--dist load`, not
 # loadgroup/loadscope: those key work by test id, and schemathesis gives each API operation
 # the same id (tests/cms/test_api_fuzz.py), so they would silently run 1 of 17.
-TEST_PROCESSES ?= 3
+TEST_PROCESSES ?= 6
 PYTEST_ARGS ?= -n $(TEST_PROCESSES) --dist load --durations=15
 
 .PHONY: test

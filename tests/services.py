@@ -482,17 +482,24 @@ class PrivatePostgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def own_cache_env() -> dict[str, str]:
-    """For a server subprocess: this test process's own Redis cache database.
+def own_cache_env(settings_module: str) -> dict[str, str]:
+    """For a server subprocess under ``settings_module``: this test process's own Redis
+    cache database.
 
     Parallel test processes each start servers on their own database; sharing one cache
-    database, they would read each other's cached site root paths and settings.
+    database, they would read each other's cached site root paths and settings. Settings
+    built on ``cms.settings.test`` derive that database themselves from the xdist variables
+    the subprocess inherits (naming it here too would offset it twice); others are told.
     """
     from django.conf import settings
 
-    if not os.environ.get("REDIS_URL"):
+    if not os.environ.get("REDIS_URL") or settings_module in TEST_SETTINGS_MODULES:
         return {}
     return {"REDIS_CACHE_URL": settings.CACHES["default"]["LOCATION"]}
+
+
+#: Settings modules that build on cms.settings.test (its per-process databases included).
+TEST_SETTINGS_MODULES = frozenset({"cms.settings.test", "tests.production_like_settings"})
 
 
 def admin_log_in(page, base_url: str, username: str, password: str) -> None:

@@ -45,7 +45,7 @@ def server(seed, live_db_url, tmp_path):
         "DATABASE_URL": live_db_url,
         "WAGTAILADMIN_BASE_URL": base,
         "PYTHONUNBUFFERED": "1",
-        **own_cache_env(),
+        **own_cache_env("cms.settings.dev"),
     }
     web = WebServer(env, tmp_path, port).start()
     try:

@@ -61,7 +61,7 @@ def server(seed, live_db_url, tmp_path, request):
         "DATABASE_URL": live_db_url,
         "WAGTAILADMIN_BASE_URL": base,
         "PYTHONUNBUFFERED": "1",
-        **own_cache_env(),
+        **own_cache_env(request.param),
     }
     web = WebServer(env, tmp_path, port).start()
     try:
