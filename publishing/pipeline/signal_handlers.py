@@ -23,7 +23,7 @@ from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from cms import visibility
-from cms.models import Author
+from cms.models import Author, BlogPostAuthor
 from publishing.governance.signals import review_lapsed
 from publishing.pipeline import steps
 from publishing.pipeline.change import Change, collecting
@@ -170,8 +170,13 @@ def on_review_lapsed(sender, instance: Page, **kwargs) -> None:
 
 
 def on_author_changed(sender, instance: Author, **kwargs) -> None:
+    """A byline (name, credentials, photo) shows on the author's live posts, their listings
+    and API answers: those URLs are purged, as for a publish of each post."""
     with change() as current:
         current.add_feeds({FeedKey("blog"), FeedKey("author", instance.slug)})
+        credited = BlogPostAuthor.objects.filter(author_id=instance.pk).values("page_id")
+        for page in Page.objects.live().filter(pk__in=credited).only("pk"):
+            current.add_page(page)
 
 
 def on_site_changed(sender, instance: Site, **kwargs) -> None:

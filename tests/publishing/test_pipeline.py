@@ -140,3 +140,25 @@ def test_urls_are_read_after_commit_and_a_page_deleted_meanwhile_keeps_its_own(
     assert {post.full_url, blog.full_url, doomed_url} <= urls
     assert f"{'/'.join(root)}/api/v2/pages/{post.pk}/" in urls
     assert f"{'/'.join(root)}/api/v3/pages/{doomed_pk}/" in urls
+
+
+def test_an_author_change_purges_their_live_posts_and_listings(
+    seed, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """A byline shows on each of the author's posts and on the blog's listing: renaming
+    the author purges those, not only the feeds."""
+    from cms.models import Author
+    from tests.factories import make_post
+
+    settings.WAGTAILFRONTENDCACHE = FAKE_CDN
+    purged: list[set[str]] = []
+    monkeypatch.setattr(purge, "purge", lambda urls: purged.append(set(urls)))
+    author = Author.objects.get(slug="dr-lee")
+    draft = make_post(seed["blog"], "Not yet public", seed["post"].date, author, publish=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        author.name = "Dr. Lee, MD"
+        author.save()
+    assert len(purged) == 1
+    urls = purged[0]
+    assert {seed["post"].full_url, seed["blog"].full_url} <= urls
+    assert not any(draft.url_path.rstrip("/").rsplit("/", 1)[-1] in url for url in urls)
