@@ -386,6 +386,11 @@ def send(delivery_id: int) -> str | None:
     due or another sender holds it (a duplicate message: nothing to do)."""
     claimed = claim([delivery_id])
     if not claimed:
+        # Not due, another sender's, or locked by another writer for a moment (SKIP
+        # LOCKED): a row this message was queued for goes back to the sweeper, which
+        # queues it again within a second once it is due, instead of staying held for
+        # the whole lease. A row another sender leased keeps its lease.
+        unhold([delivery_id])
         return None
     (outgoing,) = claimed
     return record(outgoing, post(outgoing))
