@@ -338,10 +338,14 @@ def test_misbehaving_partners_during_a_release(
     second = instant + dt.timedelta(seconds=4)
     pairs = schedule_posts(seed["blog"], [instant] * 5 + [second] * 5, "Release")
     wait_until(lambda: timezone.now() >= instant, 20, interval=0.1, what="the release instant")
+    # A reader stuck behind the hanging partner would wait out its read timeout; the bound
+    # is a third of that, not a latency target (those live in `make bench`): the first GET
+    # after the release's purge renders cold beside six other test processes.
+    stalled = settings.WEBHOOK_TIMEOUT[1] / 3
     reader_seconds = []
     while timezone.now() < second + dt.timedelta(seconds=5):
         started = time.monotonic()
-        response = requests.get(f"{server.url}{home}", timeout=5)
+        response = requests.get(f"{server.url}{home}", timeout=settings.WEBHOOK_TIMEOUT[1])
         reader_seconds.append(time.monotonic() - started)
         assert response.status_code == 200
         time.sleep(0.5)  # a reader's pace, not a wait for anything
@@ -357,7 +361,7 @@ def test_misbehaving_partners_during_a_release(
         f"\nrelease lateness max {max(lateness):.2f} s; home page max {max(reader_seconds):.3f} s "
         f"over {len(reader_seconds)} GETs"
     )
-    assert max(reader_seconds) < 1, reader_seconds
+    assert max(reader_seconds) < stalled, reader_seconds
     assert_every_webhook_delivered(healthy, pairs)
     # The bad partners were really tried, and never followed anywhere.
     assert looping.received and failing.received and hanging.received
