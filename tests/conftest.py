@@ -13,7 +13,14 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
-from tests.services import ROOT, CeleryProcess, EmbeddedRedis, redis_client, skip_or_fail
+from tests.services import (
+    ROOT,
+    CeleryProcess,
+    EmbeddedRedis,
+    close_context,
+    redis_client,
+    skip_or_fail,
+)
 from tests.snapshot import Recording
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -318,18 +325,34 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_path):
-    """Headless Debian Chromium driven by Playwright (no browser download)."""
+def _chromium(chromium_path):
+    """This process's Playwright, and a launcher for its one headless Debian Chromium."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
+        launched = []
+
+        def current():
+            # A Chromium that close_context() had to kill is replaced, not reused.
+            if not launched or not launched[-1].is_connected():
+                launched.append(
+                    playwright.chromium.launch(
+                        executable_path=chromium_path,
+                        headless=True,
+                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                    )
+                )
+            return launched[-1]
+
+        yield current
+        if launched and launched[-1].is_connected():
+            launched[-1].close()
+
+
+@pytest.fixture
+def browser(_chromium):
+    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    return _chromium()
 
 
 @pytest.fixture
@@ -337,4 +360,4 @@ def browser_page(browser):
     context = browser.new_context(java_script_enabled=True)
     page = context.new_page()
     yield page
-    context.close()
+    close_context(context)

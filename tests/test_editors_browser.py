@@ -22,7 +22,7 @@ from wagtail.models import Revision
 
 from cms.models import Author, BlogPostPage
 from tests.factories import make_post
-from tests.services import admin_log_in, wait_until
+from tests.services import admin_log_in, close_context, wait_until
 from tests.test_accessibility import serious_violations
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -137,7 +137,7 @@ def test_a_post_scheduled_across_dst_is_in_the_calendar_and_the_ics_feed(
         page.wait_for_load_state("networkidle")
         assert requests.get(feed_url, timeout=10).status_code == 404
     finally:
-        context.close()
+        close_context(context)
 
 
 @pytest.mark.browser
@@ -207,7 +207,7 @@ def test_a_release_is_rehearsed_then_goes_live_and_is_undone(
         assert live.title == old_title
         assert old_title in requests.get(f"{base}{live.url}", timeout=10).text
     finally:
-        context.close()
+        close_context(context)
 
 
 @pytest.mark.browser
@@ -254,7 +254,7 @@ def test_errors_on_a_hidden_tab_and_in_the_schedule_dialog_are_summarised_at_the
             "the slug field focused",
         )
     finally:
-        context.close()
+        close_context(context)
 
 
 @pytest.mark.browser
@@ -297,4 +297,4 @@ def test_an_expiry_saved_on_a_draft_of_a_live_post_is_called_not_scheduled(
         post.refresh_from_db()
         assert post.expire_at is None  # nothing in force
     finally:
-        context.close()
+        close_context(context)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.publishing.receivers import Receiver
-from tests.services import admin_log_in, wait_until
+from tests.services import admin_log_in, close_context, wait_until
 
 GO_LIVE_AHEAD = dt.timedelta(seconds=30)
 EXPIRE_AHEAD = dt.timedelta(seconds=30)
@@ -157,7 +157,7 @@ def test_editor_schedules_a_post_that_goes_live_and_expires_everywhere(
         wait_until(lambda: events(receiver, "page.unpublished"), DEADLINE_SLACK, 0.2,
                    "the partner's page.unpublished")  # fmt: skip
         assert requests.get(post_url, timeout=10).status_code == 404
-        context.close()
+        close_context(context)
     finally:
         receiver.stop()
 
@@ -204,4 +204,4 @@ def test_the_schedule_zone_label_follows_the_picked_date_across_dst(seed, live_s
         saved = post.get_latest_revision().as_object().go_live_at
         assert saved == dt.datetime(year, 6, 15, 19, 0, tzinfo=dt.UTC)  # 12:00 PDT
     finally:
-        context.close()
+        close_context(context)

@@ -22,7 +22,7 @@ from publishing.models.governance import CLINICAL_REVIEWERS_GROUP
 from publishing.scheduler import engine
 from screening.models import ScreenerPage
 from tests.publishing.receivers import free_port
-from tests.services import WebServer, admin_log_in, own_cache_env, wait_until
+from tests.services import WebServer, admin_log_in, close_context, own_cache_env, wait_until
 
 
 def answers(web: WebServer) -> bool:
@@ -108,7 +108,7 @@ def test_clinician_reviews_and_the_reader_sees_the_review(server, seed, browser,
             "the approval to be recorded",
         )
     finally:
-        context.close()
+        close_context(context)
 
     # The reader page shows the new question, who reviewed it, and the dates.
     today = timezone.localdate()
@@ -142,4 +142,4 @@ def test_clinician_reviews_and_the_reader_sees_the_review(server, seed, browser,
         review = page.locator("aside.review").bounding_box()
         assert banner.bounding_box()["y"] < heading["y"] < review["y"]
     finally:
-        context.close()
+        close_context(context)

@@ -20,7 +20,7 @@ from django.test import RequestFactory
 from wagtail.models import Site
 
 from tests.publishing.receivers import free_port
-from tests.services import WebServer, admin_log_in, own_cache_env, wait_until
+from tests.services import WebServer, admin_log_in, close_context, own_cache_env, wait_until
 
 WATCH_CSP = """
 document.addEventListener('securitypolicyviolation', (event) => {
@@ -122,7 +122,7 @@ def test_an_editor_previews_a_draft_in_both_modes(server, seed, browser, artifac
             raise AssertionError(f"{exc}\nframes: {seen}\nconsole: {console}") from None
         page.screenshot(path=str(artifacts_dir / "preview-headless.png"))
     finally:
-        context.close()
+        close_context(context)
 
     refused = [m for m in console if "Content Security Policy" in m or "CSP violation" in m]
     refused += [m for m in console if "Refused to" in m or "X-Frame-Options" in m]

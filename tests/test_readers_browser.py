@@ -9,6 +9,7 @@ import pytest
 
 from cms.models import Author, ReaderTrustSettings
 from tests.factories import make_post
+from tests.services import close_context
 
 
 @pytest.fixture
@@ -16,7 +17,7 @@ def reader(browser):
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     page = context.new_page()
     yield page
-    context.close()
+    close_context(context)
 
 
 @pytest.mark.browser
@@ -114,4 +115,4 @@ def test_the_feed_stylesheet_makes_a_readable_page(seed, transactional_db, live_
             assert f"/feeds/blog/{fmt}/" in page.locator(".next-steps code").inner_text()
             assert page.locator("main a", has_text=seed["post"].title).count() == 1
     finally:
-        context.close()
+        close_context(context)

@@ -7,6 +7,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.screening.conftest import publish_items
+from tests.services import close_context
 
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
@@ -79,4 +80,4 @@ def test_screener_pages_have_no_serious_or_critical_violations(
             assert_no_serious_violations(page, axe, f"outcome-{name}", artifacts_dir)
         assert outside == [], f"requests left the site: {outside}"
     finally:
-        context.close()
+        close_context(context)
