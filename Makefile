@@ -49,8 +49,11 @@ run: setup ## Start the site on 127.0.0.1:$(PORT) with a Celery worker and two b
 # replaces the defaults (e.g. PYTEST_ARGS="-n0 tests/cms -x"). `--dist load`, not
 # loadgroup/loadscope: those key work by test id, and schemathesis gives each API operation
 # the same id (tests/cms/test_api_fuzz.py), so they would silently run 1 of 17.
+# `--maxschedchunk 1`: tests go out one at a time, in the order tests/conftest.py gives
+# (real-process tests spread through the run), so no process is left with a queue of
+# long tests while the others idle; at most TEST_HEAVY_AT_ONCE (3) run at once.
 TEST_PROCESSES ?= 6
-PYTEST_ARGS ?= -n $(TEST_PROCESSES) --dist load --durations=15
+PYTEST_ARGS ?= -n $(TEST_PROCESSES) --dist load --maxschedchunk 1 --durations=15
 
 .PHONY: test
 test: $(BIN)/.installed-dev ## Run the whole test suite (in TEST_PROCESSES parallel processes)

@@ -21,7 +21,7 @@ from tests.services import (
     redis_client,
     skip_or_fail,
 )
-from tests.snapshot import Recording
+from tests.snapshot import Recording, all_rows, put_back
 
 ARTIFACTS = ROOT / "test-artifacts"
 # Playwright's sync API keeps an event loop running in the test thread; Django's ORM
@@ -114,14 +114,124 @@ def _expected_length(item: pytest.Item) -> int:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Start the long real-process tests first, so parallel processes finish together.
+    """Spread the long real-process tests through the run, longest first.
 
-    pytest-django has already put transactional tests after the rolled-back ones (a flush
-    would empty the tables those expect filled by migrations); the order here keeps that,
-    and only moves the long tests to the front of their kind. xdist hands tests out in
-    this order, so the tail of a parallel run is short tests, not a 50 s one.
+    pytest-django puts transactional tests (which include every real-process test) after
+    the rolled-back ones, because their flush empties the rows migrations wrote. Here the
+    migrated rows are put back after such a test instead (:func:`pytest_runtest_setup`),
+    so the order is free: xdist hands tests out in this order, one at a time
+    (``--maxschedchunk 1``), and a real-process test comes every few light ones, so the
+    parallel processes are not all starting workers and browsers at once at the end.
     """
-    items.sort(key=lambda item: (_database_kind(item), -_expected_length(item)))
+    ordered = sorted(items, key=lambda item: -_expected_length(item))
+    heavy = [item for item in ordered if _expected_length(item)]
+    light = [item for item in ordered if not _expected_length(item)]
+    # The heavy tests start within the first SPREAD of the run, so none is left at its end.
+    spread = 0.7
+    step = max(1, int(len(light) * spread / max(1, len(heavy))))
+    merged: list[pytest.Item] = []
+    for index, item in enumerate(heavy):
+        merged.extend(light[index * step : (index + 1) * step])
+        merged.append(item)
+    merged.extend(light[len(heavy) * step :])
+    items[:] = merged
+
+
+# --- Migrated rows back after a transactional test --------------------------------------
+
+
+#: What migrations wrote, taken once per test process (tests/snapshot.py).
+_migrated_rows: list = []
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Keep what migrations wrote, to put back after a transactional test's flush."""
+    with django_db_blocker.unblock():
+        if not _migrated_rows:
+            _migrated_rows.extend(all_rows())
+
+
+_flushed = False  # a transactional test ran in this process since the rows were put back
+
+
+def _restore_migrated_rows(config: pytest.Config) -> None:
+    """Empty the tables as pytest-django does, then put the migrated rows back.
+
+    Raw SQL, not Django's deserializer: that saves through the models, and their signals
+    would run the publish pipeline for rows that did not change.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import transaction
+    from pytest_django.plugin import blocking_manager_key
+
+    with config.stash[blocking_manager_key].unblock():
+        call_command(
+            "flush",
+            verbosity=0,
+            interactive=False,
+            database="default",
+            reset_sequences=False,  # the rows go back with their ids; new ones follow
+            inhibit_post_migrate=True,  # its content types and permissions have new ids
+        )
+        with transaction.atomic():
+            put_back(_migrated_rows)
+    ContentType.objects.clear_cache()  # the flush's post_migrate made others, with new ids
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before a rolled-back test, undo an earlier transactional test's flush."""
+    global _flushed
+    kind = _database_kind(item)
+    if kind == 0 and _flushed:
+        _restore_migrated_rows(item.config)
+        _flushed = False
+    elif kind == 1:
+        _flushed = True
+
+
+# --- At most a few real-process tests at once ------------------------------------------
+# Tests that start workers, beats, gunicorn or Chromium cost seconds of CPU each; with
+# every parallel process in one at once (the end of a run is all of them, pytest-django
+# puts transactional tests last), start-ups took 18 s and on-time figures slipped. A test
+# of that kind takes one of TEST_HEAVY_AT_ONCE slots (default 3; lock files shared by the
+# run's processes) for its setup, call and teardown; the other processes go on meanwhile.
+HEAVY_AT_ONCE = int(os.environ.get("TEST_HEAVY_AT_ONCE", "3"))
+
+
+def _heavy_slot(item: pytest.Item):
+    """Block until one of the run's heavy-test slots is free; return its open lock file."""
+    import fcntl
+    import tempfile
+    import time
+
+    run = getattr(item.config, "workerinput", {}).get("testrunuid")
+    if not run or HEAVY_AT_ONCE <= 0 or not _expected_length(item):
+        return None
+    slots = Path(tempfile.gettempdir()) / f"cms-tests-{run}"
+    slots.mkdir(exist_ok=True)
+    while True:
+        for number in range(HEAVY_AT_ONCE):
+            handle = open(slots / f"heavy-{number}.lock", "w")  # noqa: SIM115 - held past return
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            return handle
+        time.sleep(0.2)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
+    """Run a real-process test only while it holds a heavy-test slot (released on exit)."""
+    slot = _heavy_slot(item)
+    try:
+        yield
+    finally:
+        if slot is not None:
+            slot.close()  # closing the file releases its lock
 
 
 @pytest.fixture(autouse=True)

@@ -148,3 +148,48 @@ class Recording:
 def _written(key, row):
     """The form TableChange.replay() inserts: JSON text (PostgreSQL) or (key, row) (SQLite)."""
     return row if connection.vendor == "postgresql" else (key, row)
+
+
+def all_rows() -> list[tuple[str, list]]:
+    """Every row of the tables Django's ``flush`` empties, for :func:`put_back`.
+
+    Those are its models' tables; the migration history and derived tables stay as they are.
+    """
+    flushed = set(connection.introspection.django_table_names(only_existing=True))
+    contents = []
+    for table in [t for t in _tables() if t in flushed]:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SELECT row_to_json(t)::text FROM {_quote(table)} t")  # noqa: S608
+                rows = [row[0] for row in cursor.fetchall()]
+            else:
+                cursor.execute(f"SELECT * FROM {_quote(table)}")  # noqa: S608
+                columns = [c[0] for c in cursor.description]
+                rows = [(columns, tuple(row)) for row in cursor.fetchall()]
+        if rows:
+            contents.append((table, rows))
+    return contents
+
+
+def put_back(contents: list[tuple[str, list]]) -> None:
+    """Insert rows taken by :func:`all_rows` into emptied tables: raw SQL, so no signals.
+
+    Call inside a transaction: foreign keys are checked at its commit (Django makes them
+    deferrable on both databases), so tables can go back in any order.
+    """
+    with connection.cursor() as cursor:
+        for table, rows in contents:
+            name = _quote(table)
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"INSERT INTO {name} SELECT * FROM json_populate_recordset(NULL::{name}, %s::json)",  # noqa: E501, S608
+                    ["[" + ",".join(rows) + "]"],
+                )
+                continue
+            columns = rows[0][0]
+            names = ", ".join(_quote(c) for c in columns)
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(
+                f"INSERT INTO {name} ({names}) VALUES ({marks})",  # noqa: S608
+                [values for _columns, values in rows],
+            )
