@@ -14,13 +14,10 @@ class CmsConfig(AppConfig):
         from cms.api_public import install_v3_visibility, public_rich_text_schema
         from cms.rich_text import RichTextField
 
-        from . import response_cache_signals
-
         # v3 reads our rich text fields through the public-media rule (Wagtail's own
         # registration point; its lookup follows the field's class hierarchy).
         read_generator.register_field_schema(RichTextField, public_rich_text_schema)
         install_v3_visibility()
-        response_cache_signals.connect()
         # Any save may change what the public sees: a request's looked-up rule is dropped.
         post_save.connect(visibility.forget, dispatch_uid="cms.visibility.saved")
         post_delete.connect(visibility.forget, dispatch_uid="cms.visibility.deleted")

@@ -51,8 +51,8 @@ Bounded memory
 Freshness
     Every entry belongs to one *generation*: a token replaced once, after commit, for
     each transaction that publishes, unpublishes, moves, deletes or changes privacy
-    (``invalidate_on_commit``: called by the publishing pipeline for pages, authors and sites,
-    and by ``cms.response_cache_signals`` for media), so one write
+    (``invalidate_on_commit``: called by the publishing pipeline, the one place changes
+    enter: pages, authors, sites, reader settings, promotions and media), so one write
     invalidates list and detail responses alike without knowing their keys. Not
     before commit: a reader on another connection would store the old rows under the
     new token. Until the commit, the changing connection itself reads and fills the

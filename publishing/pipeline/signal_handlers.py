@@ -19,13 +19,28 @@ from functools import partial
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
-from wagtail.models import Page, PageViewRestriction, Site
-from wagtail.signals import page_published, page_unpublished, post_page_move
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction, Site
+from wagtail.signals import (
+    page_published,
+    page_unpublished,
+    post_page_move,
+    published,
+    unpublished,
+)
 
 from cms import visibility
-from cms.models import Author, BlogPostAuthor
+from cms.models import (
+    Author,
+    BlogPostAuthor,
+    HomePagePromo,
+    NavigationItem,
+    Promo,
+    ReaderTrustSettings,
+)
 from publishing.governance.signals import review_lapsed
-from publishing.pipeline import steps
+from publishing.pipeline import media, steps
 from publishing.pipeline.change import Change, collecting
 from publishing.syndication.feeds import FeedKey
 from publishing.syndication.websub import (
@@ -185,6 +200,50 @@ def on_site_changed(sender, instance: Site, **kwargs) -> None:
         current.all_feeds = True
 
 
+def on_reader_settings_changed(sender, instance, **kwargs) -> None:
+    """The contact block, notices and menu are on every reader page of the site."""
+    if isinstance(instance, NavigationItem):
+        rows = ReaderTrustSettings.objects.filter(pk=instance.setting_id)
+        site_id = rows.values_list("site_id", flat=True).first()
+    else:
+        site_id = instance.site_id
+    site = Site.objects.filter(pk=site_id).select_related("root_page").first()
+    if site is None:
+        return
+    with change() as current:
+        for page in Page.objects.live().descendant_of(site.root_page, inclusive=True).only("pk"):
+            current.add_page(page)
+
+
+def on_promo_changed(sender, instance, **kwargs) -> None:
+    """A promotion published, unpublished (its campaign over) or deleted: the home pages
+    that place it show it, or stop showing it."""
+    with change() as current:  # any snippet's publish: our caches go, at least
+        if not isinstance(instance, Promo):
+            return
+        placed = HomePagePromo.objects.filter(promo_id=instance.pk).values("page_id")
+        for page in Page.objects.filter(pk__in=placed).only("pk"):
+            current.add_page(page)
+
+
+def on_media_changed(sender, instance, **kwargs) -> None:
+    """An image or document saved (perhaps into a private collection) or deleted: its
+    files, renditions and download URL are read now, before any row goes."""
+    with change() as current:
+        current.urls |= media.urls_of_media([instance])
+
+
+def on_collection_privacy_changed(sender, instance: CollectionViewRestriction, **kwargs) -> None:
+    """Files in a collection made private (or public again), and in collections under it."""
+    collection = Collection.objects.filter(pk=instance.collection_id).first()
+    if collection is None:
+        return
+    with change() as current:
+        current.urls |= media.urls_of_collections(
+            collection.get_descendants(inclusive=True).values_list("pk", flat=True)
+        )
+
+
 def register_signal_handlers() -> None:
     page_published.connect(on_page_published, dispatch_uid=f"{UID}.published")
     page_unpublished.connect(on_page_unpublished, dispatch_uid=f"{UID}.unpublished")
@@ -201,3 +260,24 @@ def register_signal_handlers() -> None:
     for signal, name in ((post_save, "saved"), (post_delete, "deleted")):
         signal.connect(on_author_changed, sender=Author, dispatch_uid=f"{UID}.author_{name}")
         signal.connect(on_site_changed, sender=Site, dispatch_uid=f"{UID}.site_{name}")
+        for model in (ReaderTrustSettings, NavigationItem):
+            signal.connect(
+                on_reader_settings_changed,
+                sender=model,
+                dispatch_uid=f"{UID}.{model.__name__}_{name}",
+            )
+        signal.connect(
+            on_collection_privacy_changed,
+            sender=CollectionViewRestriction,
+            dispatch_uid=f"{UID}.collection_privacy_{name}",
+        )
+    # Snippets' own publish signals (Wagtail sends these for DraftStateMixin models).
+    for signal, name in ((published, "published"), (unpublished, "unpublished")):
+        signal.connect(on_promo_changed, dispatch_uid=f"{UID}.promo_{name}")
+    # Before the rows go: its placements are deleted with it.
+    pre_delete.connect(on_promo_changed, sender=Promo, dispatch_uid=f"{UID}.promo_deleted")
+    for model in (get_image_model(), get_document_model()):
+        post_save.connect(on_media_changed, sender=model, dispatch_uid=f"{UID}.{model.__name__}")
+        pre_delete.connect(
+            on_media_changed, sender=model, dispatch_uid=f"{UID}.{model.__name__}_deleted"
+        )

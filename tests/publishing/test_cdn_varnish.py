@@ -17,13 +17,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.core.files.base import ContentFile
 from django.utils import timezone
-from wagtail.models import Site
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.images.tests.utils import get_test_image_file
+from wagtail.models import Collection, CollectionViewRestriction, Site
 
+from cms.models import HomePagePromo, Promo, ReaderTrustSettings
 from publishing.models import CdnPurge, Delivery
 from publishing.pipeline.tasks import sweep_purges
 from tests.publishing.publish import publish_title
-from tests.services import Varnish
+from tests.services import Varnish, WebServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -191,3 +196,98 @@ def test_notifications_wait_a_bounded_time_for_a_purge_that_keeps_failing(
         "retrying": 0,
         "gave_up": 1,
     }
+
+
+# --- Changes that are not a page's own publish, through the CDN ---------------------------
+
+
+def cached(url: str) -> requests.Response:
+    """Fetch twice: the second answer must come from Varnish, so only a purge refreshes it."""
+    requests.get(url, timeout=10)
+    again = requests.get(url, timeout=10)
+    assert again.headers.get("X-CDN-Cache") == "hit", (url, again.status_code, dict(again.headers))
+    return again
+
+
+def through(varnish: Varnish, path: str) -> str:
+    return path if path.startswith("http") else f"{varnish.url}{path}"
+
+
+@pytest.fixture
+def app_cdn(seed, celery_env, settings, tmp_path):
+    """Varnish in front of gunicorn, the site's address and purge target: files are
+    served by the app's own view (cms/media.py), not the test server's file handler."""
+    server = WebServer(dict(celery_env), tmp_path).start()
+    cdn = None
+    try:
+        server.wait_ready()
+        (tmp_path / "cdn").mkdir()
+        cdn = Varnish(server.port, tmp_path / "cdn").start()
+        backend = "publishing.pipeline.purge.HTTPPurgeBackend"
+        settings.WAGTAILFRONTENDCACHE = {"varnish": {"BACKEND": backend, "LOCATION": cdn.url}}
+        site = Site.objects.get(is_default_site=True)
+        site.hostname, site.port = "127.0.0.1", cdn.port
+        site.save()
+        yield cdn
+    finally:
+        if cdn is not None:
+            cdn.stop()
+        server.stop()
+
+
+@pytest.mark.services
+def test_files_in_a_collection_made_private_leave_the_cdn_at_once(app_cdn):
+    # A transactional test's flush takes the root collection migrations made.
+    root = Collection.get_first_root_node() or Collection.add_root(name="Root")
+    collection = root.add_child(name="Staff only")
+    image = get_image_model().objects.create(
+        title="Portrait", file=get_test_image_file("portrait.png"), collection=collection
+    )
+    rendition = image.get_rendition("fill-80x80")
+    document = get_document_model().objects.create(
+        title="Handout",
+        file=ContentFile(b"handout body", name="handout.txt"),
+        collection=collection,
+    )
+    files = (image.file.url, rendition.file.url, document.file.url)
+    urls = [through(app_cdn, path) for path in files]
+    for url in urls:
+        assert cached(url).status_code == 200
+
+    CollectionViewRestriction.objects.create(
+        collection=collection, restriction_type=CollectionViewRestriction.LOGIN
+    )
+    for url in urls:
+        response = requests.get(url, timeout=10)
+        assert response.status_code == 404, (url, response.headers.get("X-CDN-Cache"))
+    assert b"handout body" not in requests.get(urls[2], timeout=10).content
+
+
+def test_reader_settings_reach_every_page_through_the_cdn_at_once(cdn_site, varnish):
+    pages = [cdn_site["home"], cdn_site["post"], cdn_site["events"]]
+    urls = [through(varnish, page.url) for page in pages]
+    for url in urls:
+        assert "555 0199" not in cached(url).text
+    trust = ReaderTrustSettings.for_site(Site.objects.get(is_default_site=True))
+    trust.phone = "+1 408 555 0199"
+    trust.save()
+    for url in urls:
+        response = requests.get(url, timeout=10)
+        assert "555 0199" in response.text, (url, response.headers.get("X-CDN-Cache"))
+
+
+def test_a_promotion_taken_down_leaves_the_home_page_in_the_cdn_at_once(cdn_site, varnish):
+    promo = Promo(title="Flu clinic this week", text="Walk in, no appointment.", live=False)
+    promo.save()
+    promo.save_revision().publish()
+    home = cdn_site["home"].specific
+    home.refresh_from_db()
+    home.promos = [*home.promos.all(), HomePagePromo(promo=promo)]
+    home.save_revision().publish()
+    url = through(varnish, home.url)
+    assert "Flu clinic this week" in cached(url).text
+
+    promo.refresh_from_db()
+    promo.unpublish()
+    response = requests.get(url, timeout=10)
+    assert "Flu clinic this week" not in response.text, response.headers.get("X-CDN-Cache")
