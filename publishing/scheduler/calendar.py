@@ -112,6 +112,8 @@ def _schedule_entries(now: dt.datetime, finder: AdminURLFinder) -> list[Calendar
     revision_users = {revision.pk: revision.user for revision in scheduled}
     entries = []
     for row in rows:
+        if row.lapse:
+            continue  # listed as its review due date (_review_entries)
         model = ContentType.objects.get_for_id(row.content_type_id).model_class()
         if row.revision_id is not None:
             kind, user = "go_live", revision_users.get(row.revision_id)

@@ -1,4 +1,5 @@
-"""The rows of the scheduled-items report and the dashboard: what goes live or expires when.
+"""The rows of the scheduled-items report and the dashboard: what goes live, expires or
+has its clinical review lapse, and when.
 
 Kept out of ``views`` so the dashboard panel (and anything else) can list them
 without importing a view module.
@@ -14,10 +15,14 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Revision
+from wagtail.models import Page, Revision
 
 from cms.panels import schedule_time
+from publishing.governance import lapse as review_lapse
 from publishing.scheduler.engine import scheduled_models
+
+#: Review lapses this many days ahead are listed (the "Reviews due" report has them all).
+LAPSE_REPORT_DAYS = 30
 
 
 @dataclasses.dataclass
@@ -34,6 +39,8 @@ class ScheduledRow:
     not_scheduled: str = ""
     #: The scheduled revision of a go-live (None for expiries).
     revision_id: int | None = None
+    #: A clinical review's lapse (the calendar shows those as review due dates).
+    lapse: bool = False
 
     @property
     def when_local(self) -> str:
@@ -85,8 +92,28 @@ def draft_expiry_rows() -> list[ScheduledRow]:
     return rows
 
 
+def lapse_rows(now: dt.datetime) -> list[ScheduledRow]:
+    """Clinical reviews the scheduler will lapse within LAPSE_REPORT_DAYS (or should have),
+    at the instant it will, from the rule it uses (``governance.lapse.due_lapses``)."""
+    due = review_lapse.due_lapses(now + dt.timedelta(days=LAPSE_REPORT_DAYS))
+    pages = {
+        pk: (title, content_type_id)
+        for pk, title, content_type_id in Page.objects.filter(
+            pk__in=[pk for _label, pk, _when in due]
+        ).values_list("pk", "title", "content_type_id")
+    }
+    return [
+        ScheduledRow(
+            str(_("Review lapses")), pages[pk][0], "", when, pages[pk][1], str(pk), lapse=True
+        )
+        for _label, pk, when in due
+        if pk in pages
+    ]
+
+
 def scheduled_rows(now: dt.datetime) -> list[ScheduledRow]:
-    """Pending go-lives (scheduled revisions) and expiries (live objects), soonest first."""
+    """Pending go-lives (scheduled revisions), expiries (live objects) and review lapses,
+    soonest first."""
     rows: list[ScheduledRow] = []
     revisions = Revision.objects.filter(approved_go_live_at__isnull=False).values_list(
         "base_content_type_id", "object_id", "object_str", "approved_go_live_at", "pk"
@@ -112,6 +139,7 @@ def scheduled_rows(now: dt.datetime) -> list[ScheduledRow]:
                 ScheduledRow(str(_("Expire")), str(title), "", when, content_type_id, str(pk))
             )
     rows.extend(draft_expiry_rows())
+    rows.extend(lapse_rows(now))
     for row in rows:
         row.overdue = row.when < now and not row.not_scheduled
         model = ContentType.objects.get_for_id(row.content_type_id).model_class()

@@ -533,3 +533,25 @@ def test_two_claimants_racing_for_each_lapse_apply_it_once(seed, partner):
         assert sorted(outcome) == ["lapsed", "nothing to do"], (page_id, outcome)
         assert PageLogEntry.objects.filter(page_id=page_id, action=lapse.LOG_ACTION).count() == 1
         assert WebhookEvent.objects.filter(type="page.review_lapsed", page_id=page_id).count() == 1
+
+
+def test_the_scheduled_report_lists_review_lapses_at_their_instant(seed, admin_client):
+    """Editors see a lapse beside the go-lives and expiries, at the instant the scheduler
+    applies it; one applied, or further off than the report's horizon, is not listed."""
+    from publishing.scheduler.rows import LAPSE_REPORT_DAYS, site_time
+
+    post, screener = seed["post"], ScreenerPage.objects.get()
+    soon = timezone.localdate() + dt.timedelta(days=10)
+    BlogPostPage.objects.filter(pk=post.pk).update(next_review_due=soon)
+    far = timezone.localdate() + dt.timedelta(days=LAPSE_REPORT_DAYS + 5)
+    ScreenerPage.objects.filter(pk=screener.pk).update(next_review_due=far)
+    report = admin_client.get("/admin/reports/scheduled/").content.decode()
+    rows = re.findall(r'<tr class="scheduled-row[^"]*">(.*?)</tr>', report, re.S)
+    lapses = [row for row in rows if "Review lapses" in row]
+    assert len(lapses) == 1, lapses
+    assert post.title in lapses[0] and f"/admin/pages/{post.pk}/edit/" in lapses[0]
+    assert site_time(lapse.lapse_at(soon)) in lapses[0] and "Pending" in lapses[0]
+
+    BlogPostPage.objects.filter(pk=post.pk).update(review_lapsed_on=soon)  # applied
+    report = admin_client.get("/admin/reports/scheduled/").content.decode()
+    assert "Review lapses" not in report
