@@ -193,10 +193,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 # --- At most a few real-process tests at once ------------------------------------------
 # Tests that start workers, beats, gunicorn or Chromium cost seconds of CPU each; with
-# every parallel process in one at once (the end of a run is all of them, pytest-django
-# puts transactional tests last), start-ups took 18 s and on-time figures slipped. A test
-# of that kind takes one of TEST_HEAVY_AT_ONCE slots (default 3; lock files shared by the
-# run's processes) for its setup, call and teardown; the other processes go on meanwhile.
+# every parallel process in one at once (as when they all came last), start-ups took
+# 18 s and on-time figures slipped. The order above spreads them; where they still
+# bunch, a test of that kind waits for one of TEST_HEAVY_AT_ONCE slots (default 3; lock
+# files shared by the run's processes) for its setup, call and teardown.
 HEAVY_AT_ONCE = int(os.environ.get("TEST_HEAVY_AT_ONCE", "3"))
 
 

@@ -208,9 +208,9 @@ def on_reader_settings_changed(sender, instance, **kwargs) -> None:
     else:
         site_id = instance.site_id
     site = Site.objects.filter(pk=site_id).select_related("root_page").first()
-    if site is None:
-        return
-    with change() as current:
+    with change() as current:  # our caches go in any case
+        if site is None:
+            return
         for page in Page.objects.live().descendant_of(site.root_page, inclusive=True).only("pk"):
             current.add_page(page)
 
@@ -236,9 +236,9 @@ def on_media_changed(sender, instance, **kwargs) -> None:
 def on_collection_privacy_changed(sender, instance: CollectionViewRestriction, **kwargs) -> None:
     """Files in a collection made private (or public again), and in collections under it."""
     collection = Collection.objects.filter(pk=instance.collection_id).first()
-    if collection is None:
-        return
-    with change() as current:
+    with change() as current:  # our caches go in any case
+        if collection is None:
+            return
         current.urls |= media.urls_of_collections(
             collection.get_descendants(inclusive=True).values_list("pk", flat=True)
         )
