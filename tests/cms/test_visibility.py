@@ -99,9 +99,11 @@ def _v3_ids(client: Client, **query) -> set[int]:
 def test_v3_hides_a_page_past_its_expiry_before_the_scheduler_runs(seed, client):
     post = seed["post"]
     # The scheduler is not running: only the clock moves past the expiry.
-    Page.objects.filter(pk=post.pk).update(expire_at=timezone.now() + dt.timedelta(seconds=1))
+    # 3 s ahead: the first listing must be answered before the expiry, on a busy machine too
+    # (1 s ahead, a run with four test processes saw the page already gone).
+    Page.objects.filter(pk=post.pk).update(expire_at=timezone.now() + dt.timedelta(seconds=3))
     assert post.pk in _v3_ids(client)
-    wait_until(lambda: post.pk not in _v3_ids(client), 5, 0.1, "the expired page to leave v3")
+    wait_until(lambda: post.pk not in _v3_ids(client), 7, 0.1, "the expired page to leave v3")
     assert post.pk not in _v3_ids(client, search="Arimidex")
     assert client.get(f"/api/v3/pages/{post.pk}/").status_code == 404
     find = client.get("/api/v3/pages/find/", {"html_path": post.url})
