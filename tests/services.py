@@ -515,6 +515,22 @@ def admin_log_in(page, base_url: str, username: str, password: str) -> None:
 CONTEXT_CLOSE_SECONDS = 30.0
 
 
+def chromium_browsers() -> list:
+    """This process's Chromium browser processes (``psutil``), not their helpers."""
+    import psutil
+
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.name().startswith("chrom") and not any(
+                arg.startswith("--type=") for arg in child.cmdline()
+            ):
+                found.append(child)
+        except psutil.Error:
+            continue
+    return found
+
+
 def close_context(context) -> None:
     """Close a Playwright context; if Chromium never answers, kill it instead of hanging.
 
@@ -533,13 +549,9 @@ def close_context(context) -> None:
 
     def kill_chromium() -> None:
         killed.set()
-        for child in psutil.Process().children(recursive=True):
+        for browser in chromium_browsers():
             try:
-                browser = child.name().startswith("chrom") and not any(
-                    arg.startswith("--type=") for arg in child.cmdline()
-                )
-                if browser:
-                    child.kill()
+                browser.kill()
             except psutil.Error:
                 continue
 

@@ -93,19 +93,30 @@ class TableChange:
                 chunk = self.removed[start : start + 500]
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(f"DELETE FROM {table} WHERE {key} IN ({marks})", chunk)  # noqa: S608
-            for row in self.written:
-                if connection.vendor == "postgresql":
-                    cursor.execute(
-                        f"INSERT INTO {table} SELECT * FROM json_populate_record(NULL::{table}, %s::json)",  # noqa: E501, S608
-                        [row],
-                    )
-                    continue
-                key_value, (columns, values) = row
-                if self.key == "rowid":
-                    columns, values = ["rowid", *columns], (key_value, *values)
-                names = ", ".join(_quote(c) for c in columns)
-                marks = ", ".join(["%s"] * len(values))
-                cursor.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", values)  # noqa: S608
+        _insert(self.table, self.key, self.written)
+
+
+def _insert(table: str, key: str, written: list) -> None:
+    """Insert rows in the form :func:`_written` gives, a table's worth per statement."""
+    if not written:
+        return
+    name = _quote(table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {name} SELECT * FROM json_populate_recordset(NULL::{name}, %s::json)",  # noqa: E501, S608
+                ["[" + ",".join(written) + "]"],
+            )
+            return
+        columns = written[0][1][0]
+        if key == "rowid":
+            columns = ["rowid", *columns]
+        names = ", ".join(_quote(c) for c in columns)
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(
+            f"INSERT INTO {name} ({names}) VALUES ({marks})",  # noqa: S608
+            [(k, *values) if key == "rowid" else values for k, (_cols, values) in written],
+        )
 
 
 class Recording:
@@ -150,7 +161,7 @@ def _written(key, row):
     return row if connection.vendor == "postgresql" else (key, row)
 
 
-def all_rows() -> list[tuple[str, list]]:
+def all_rows() -> list[TableChange]:
     """Every row of the tables Django's ``flush`` empties, for :func:`put_back`.
 
     Those are its models' tables; the migration history and derived tables stay as they are.
@@ -158,38 +169,19 @@ def all_rows() -> list[tuple[str, list]]:
     flushed = set(connection.introspection.django_table_names(only_existing=True))
     contents = []
     for table in [t for t in _tables() if t in flushed]:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"SELECT row_to_json(t)::text FROM {_quote(table)} t")  # noqa: S608
-                rows = [row[0] for row in cursor.fetchall()]
-            else:
-                cursor.execute(f"SELECT * FROM {_quote(table)}")  # noqa: S608
-                columns = [c[0] for c in cursor.description]
-                rows = [(columns, tuple(row)) for row in cursor.fetchall()]
+        key = _key_column(table)
+        rows = _rows(table, key)
         if rows:
-            contents.append((table, rows))
+            written = [_written(k, row) for k, row in rows.items()]
+            contents.append(TableChange(table, key, (0, None), written=written))
     return contents
 
 
-def put_back(contents: list[tuple[str, list]]) -> None:
+def put_back(contents: list[TableChange]) -> None:
     """Insert rows taken by :func:`all_rows` into emptied tables: raw SQL, so no signals.
 
     Call inside a transaction: foreign keys are checked at its commit (Django makes them
     deferrable on both databases), so tables can go back in any order.
     """
-    with connection.cursor() as cursor:
-        for table, rows in contents:
-            name = _quote(table)
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"INSERT INTO {name} SELECT * FROM json_populate_recordset(NULL::{name}, %s::json)",  # noqa: E501, S608
-                    ["[" + ",".join(rows) + "]"],
-                )
-                continue
-            columns = rows[0][0]
-            names = ", ".join(_quote(c) for c in columns)
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(
-                f"INSERT INTO {name} ({names}) VALUES ({marks})",  # noqa: S608
-                [values for _columns, values in rows],
-            )
+    for change in contents:
+        change.replay()

@@ -11,15 +11,6 @@ from tests import services
 from tests.services import wait_until
 
 
-def _chromium_processes() -> list[psutil.Process]:
-    return [
-        child
-        for child in psutil.Process().children(recursive=True)
-        if child.name().startswith("chrom")
-        and not any(arg.startswith("--type=") for arg in child.cmdline())
-    ]
-
-
 def _gone(process: psutil.Process) -> bool:
     try:
         return not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
@@ -33,7 +24,7 @@ def test_a_chromium_that_never_closes_a_context_is_killed_and_replaced(_chromium
     browser = _chromium()
     context = browser.new_context()
     context.new_page().set_content("<h1>stuck</h1>")
-    (stuck,) = _chromium_processes()
+    (stuck,) = services.chromium_browsers()
     stuck.send_signal(signal.SIGSTOP)  # answers nothing from now on, as in the hang seen
     with pytest.warns(UserWarning, match="did not close a context"):
         services.close_context(context)

@@ -111,7 +111,7 @@ def page_urls(page: Page, site_roots: object | None = None) -> set[str]:
     if not full_url:
         return set()
     urls = {full_url + path.lstrip("/") for path in _cached_paths(page)}
-    root = _root(full_url)
+    root = origin(full_url)
     urls |= {
         f"{root}/api/v2/pages/{page.pk}/",
         f"{root}/api/v3/pages/{page.pk}/",
@@ -132,14 +132,15 @@ def moved_urls(page: Page, old_url_path: str) -> set[str]:
     prefix = len(page.url_path) - len(path)
     if prefix < 0 or not page.url_path.endswith(path):
         return set()
-    return {_root(full_url) + old_url_path[prefix:]}
+    return {origin(full_url) + old_url_path[prefix:]}
 
 
 def _cached_paths(page: Page) -> list[str]:
     return list(page.specific_deferred.get_cached_paths() or ["/"])
 
 
-def _root(url: str) -> str:
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute URL: where a CDN keys what it holds."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 

@@ -8,20 +8,17 @@ renditions' files; a document at its file and at Wagtail's download view.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from django.db.models import Model
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Site
 
+from publishing.pipeline.change import origin
+
 
 def _roots() -> set[str]:
-    roots = set()
-    for site in Site.objects.all():
-        parts = urlsplit(site.root_url)
-        roots.add(f"{parts.scheme}://{parts.netloc}")
-    return roots
+    return {origin(site.root_url) for site in Site.objects.all()}
 
 
 def _absolute(paths: Iterable[str]) -> set[str]:

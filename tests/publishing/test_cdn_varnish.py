@@ -45,12 +45,17 @@ def varnish(live_server, tmp_path):
 @pytest.fixture
 def cdn_site(seed, varnish, settings):
     """The site's public address is Varnish's, and the pipeline purges it."""
+    serve_through(varnish, settings)
+    return seed
+
+
+def serve_through(varnish: Varnish, settings) -> None:
+    """Make ``varnish`` the default site's address and the pipeline's purge target."""
     backend = "publishing.pipeline.purge.HTTPPurgeBackend"
     settings.WAGTAILFRONTENDCACHE = {"varnish": {"BACKEND": backend, "LOCATION": varnish.url}}
     site = Site.objects.get(is_default_site=True)
     site.hostname, site.port = "127.0.0.1", varnish.port
     site.save()  # (not .update(): Wagtail drops its cached site root paths on save)
-    return seed
 
 
 class Partner:
@@ -223,11 +228,7 @@ def app_cdn(seed, celery_env, settings, tmp_path):
         server.wait_ready()
         (tmp_path / "cdn").mkdir()
         cdn = Varnish(server.port, tmp_path / "cdn").start()
-        backend = "publishing.pipeline.purge.HTTPPurgeBackend"
-        settings.WAGTAILFRONTENDCACHE = {"varnish": {"BACKEND": backend, "LOCATION": cdn.url}}
-        site = Site.objects.get(is_default_site=True)
-        site.hostname, site.port = "127.0.0.1", cdn.port
-        site.save()
+        serve_through(cdn, settings)
         yield cdn
     finally:
         if cdn is not None:
