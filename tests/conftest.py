@@ -161,6 +161,7 @@ def _restore_migrated_rows(config: pytest.Config) -> None:
     Raw SQL, not Django's deserializer: that saves through the models, and their signals
     would run the publish pipeline for rows that did not change.
     """
+    from django.apps import apps
     from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
     from pytest_django.plugin import blocking_manager_key
@@ -176,7 +177,11 @@ def _restore_migrated_rows(config: pytest.Config) -> None:
         )
         with transaction.atomic():
             put_back(_migrated_rows)
-    ContentType.objects.clear_cache()  # the flush's post_migrate made others, with new ids
+    # The flush's post_migrate cached content types with new ids: forget them, and read
+    # the restored ones back, so the next test starts with the cache as warm as before.
+    ContentType.objects.clear_cache()
+    with config.stash[blocking_manager_key].unblock():
+        ContentType.objects.get_for_models(*apps.get_models(), for_concrete_models=False)
 
 
 @pytest.hookimpl(tryfirst=True)
