@@ -7,6 +7,7 @@ failed on, so the "Scheduled" report can show them instead of a log line nobody 
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -42,3 +43,32 @@ class ScheduleIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.title or self.object_id}: {self.reason}"
+
+
+class GoLiveFollowUp(models.Model):
+    """What follows a scheduled page's go-live, still to run (``page_published`` and the
+    rest of Wagtail's after-publish step).
+
+    Written in the go-live transaction, deleted in the transaction that runs it
+    (:mod:`publishing.scheduler.follow_up`), so the page goes live at its instant and
+    what follows happens exactly once, even if the process dies between the two.
+    """
+
+    revision = models.OneToOneField(
+        "wagtailcore.Revision", verbose_name=_("revision"), on_delete=models.CASCADE
+    )
+    page = models.ForeignKey(
+        "wagtailcore.Page", verbose_name=_("page"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    #: Failed runs so far (a receiver raised); retried by the beat sweep up to a bound.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    #: The last time it was queued or tried: the sweep hands on rows idle since long ago.
+    touched_at = models.DateTimeField(_("touched at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("go-live follow-up")
+        verbose_name_plural = _("go-live follow-ups")
+
+    def __str__(self) -> str:
+        return f"after the go-live of revision {self.revision_id}"

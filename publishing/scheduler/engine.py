@@ -31,7 +31,10 @@ Why it is shaped so:
   (:func:`publish_due_revisions`, :data:`BATCH_SIZE` each) that the worker processes
   share; a batch commits once per :data:`BATCH_SECONDS`, and the work Wagtail does
   after a save that readers do not wait for (reference and search index) runs after
-  commit as background tasks (``TASKS`` setting), so pages go live sooner.
+  commit as background tasks (``TASKS`` setting), so pages go live sooner. So does
+  Wagtail's after-publish step (``page_published`` and its receivers): a scheduled page
+  is published with :class:`publishing.scheduler.follow_up.GoLiveAction`, which leaves
+  that step to a follow-up task, exactly once.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ from publishing.governance import lapse as review_lapse
 from publishing.governance import policy as governance_policy
 from publishing.governance.gate import refusal as governance_refusal
 from publishing.models import ScheduleIssue
+from publishing.scheduler import follow_up
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +86,8 @@ BATCH_SIZE = getattr(settings, "SCHEDULER_BATCH_SIZE", 10)
 BATCH_SECONDS = getattr(settings, "SCHEDULER_BATCH_SECONDS", 0.5)
 
 MARKER_PREFIX = "publishing:scheduler:armed"
+#: The audit action of a scheduled go-live (Wagtail's ``publish_scheduled`` writes it too).
+LOG_ACTION = "wagtail.publish.scheduled"
 
 
 class Outcome(enum.StrEnum):
@@ -346,7 +352,11 @@ def _claim_and_publish(
         revision.approved_go_live_at = None
         revision.save(update_fields=["approved_go_live_at"])
         return None, problem
-    revision.publish(log_action="wagtail.publish.scheduled", skip_permission_checks=True)
+    if isinstance(obj, Page):
+        # Live now; Wagtail's after-publish step (signals, aliases) just after the commit.
+        follow_up.go_live(revision, obj, log_action=LOG_ACTION)
+    else:
+        revision.publish(log_action=LOG_ACTION, skip_permission_checks=True)
     # Inside the claim: on SQLite a separate write would queue for the lock again.
     _resolve_issues("publish", object_id, revision_id)
     return None, None
@@ -616,6 +626,11 @@ def _claim_markers(keys_ttls: list[tuple[str, float]]) -> list[bool]:
     return [bool(result) for result in pipe.execute()]
 
 
+def claim_marker(key: str, ttl: dt.timedelta) -> bool:
+    """One marker (as :func:`_claim_markers`): True if this caller set it first."""
+    return _claim_markers([(key, ttl.total_seconds())])[0]
+
+
 def forget_armed() -> int:
     """Drop every "armed" marker, so the next sweep arms everything due soon again.
 
@@ -698,6 +713,8 @@ def run_due_now(now: dt.datetime | None = None) -> dict[str, int]:
         outcomes.append(_attempt(publish_due_revision, revision_id, now=now))
     for label, page_id, _when in review_lapse.due_lapses(now):
         outcomes.append(_attempt(lapse_due_page, label, page_id, now=now))
+    # What follows each go-live, here and now rather than by a worker that may not run.
+    follow_up.finish(follow_up.pending())
     if Outcome.DEFERRED in outcomes:
         # A deferred expiry waited for a publish that has now happened; try once more.
         for content_type_id, object_id, _when in list(due_expiries(now)):

@@ -10,23 +10,14 @@ from collections import defaultdict
 
 from celery import shared_task
 from celery.signals import worker_ready
-from django.db import DatabaseError
 from django.utils import timezone
 
 from cms.celery import app
 from publishing.scheduler import engine as scheduler
+from publishing.scheduler import follow_up
+from publishing.scheduler.retry import RETRY
 
 logger = logging.getLogger(__name__)
-
-# Transient database trouble (SQLite busy, a PostgreSQL deadlock victim, a dropped
-# connection) is retried quickly; whatever is still undone is re-armed by the sweep.
-RETRY = {
-    "autoretry_for": (DatabaseError,),
-    "retry_backoff": 1,
-    "retry_backoff_max": 8,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
 
 
 @shared_task(ignore_result=True, acks_late=True, **RETRY)
@@ -84,7 +75,14 @@ def sweep(now=None) -> dict[str, int]:
                 publish_scheduled_revision.apply_async(args=(batch[0],), eta=eta)
             else:
                 publish_scheduled_revisions.apply_async(args=(batch,), eta=eta)
-    return {"candidates": candidates, "armed": len(wake_ups)}
+    lost = follow_up.stale(now)
+    if lost and scheduler.claim_marker(
+        f"{scheduler.MARKER_PREFIX}:follow-ups", follow_up.RETRY_AFTER
+    ):
+        # Their task died with a worker, never reached the broker, or failed: handed on
+        # once per RETRY_AFTER.
+        follow_up.finish_go_live_follow_ups.apply_async(args=(lost,))
+    return {"candidates": candidates, "armed": len(wake_ups), "follow-ups": len(lost)}
 
 
 def consumes_scheduled_work(consumer) -> bool:

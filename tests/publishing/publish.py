@@ -32,6 +32,17 @@ def retime(pairs: list[tuple[int, int]], times: list[dt.datetime] | dt.datetime)
             BlogPostPage.objects.filter(pk=page_pk).update(go_live_at=when)
 
 
+def schedule_post(blog, title, go_live_at, expire_at=None, user=None):
+    """A new post scheduled the way the admin does it: save a revision, 'publish' it."""
+    post = make_post(blog, title, dt.date(2030, 1, 1), Author.objects.first(), publish=False)
+    post.go_live_at = go_live_at
+    post.expire_at = expire_at
+    revision = post.save_revision(user=user)
+    revision.publish(user=user)
+    post.refresh_from_db()
+    return post, revision
+
+
 def schedule_posts(blog, times: list[dt.datetime], prefix: str) -> list[tuple[int, int]]:
     """Posts scheduled through ``revision.publish()`` to go live at ``times``.
 

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db.models.signals import post_save
 from django.utils import timezone
 from freezegun import freeze_time
 from wagtail.models import GroupPagePermission, ModelLogEntry, PageLogEntry, Revision
@@ -22,6 +23,7 @@ from publishing.scheduler import engine as scheduler
 from publishing.scheduler import tasks as scheduler_tasks
 from publishing.scheduler.engine import Outcome
 from tests.factories import make_post
+from tests.publishing.publish import schedule_post
 
 UTC = dt.UTC
 LA = ZoneInfo("America/Los_Angeles")
@@ -55,17 +57,6 @@ def signals():
     yield received
     for signal, handler in handlers.items():
         signal.disconnect(handler)
-
-
-def schedule_post(blog, title, go_live_at, expire_at=None, user=None):
-    """A new post scheduled the way the admin does it: save a revision, 'publish' it."""
-    post = make_post(blog, title, dt.date(2030, 1, 1), Author.objects.first(), publish=False)
-    post.go_live_at = go_live_at
-    post.expire_at = expire_at
-    revision = post.save_revision(user=user)
-    revision.publish(user=user)
-    post.refresh_from_db()
-    return post, revision
 
 
 def scheduled_logs(obj, action="wagtail.publish.scheduled"):
@@ -335,12 +326,13 @@ def test_release_one_failure_does_not_block_the_others(seed):
         if instance.pk == broken_post.pk:
             raise RuntimeError("search index unavailable")
 
-    page_published.connect(explode)
+    # In the go-live transaction (the page save), not after it (test_follow_up_*).
+    post_save.connect(explode, sender=BlogPostPage)
     try:
         with freeze_time(T0 + dt.timedelta(hours=1)):
             counts = scheduler.run_due_now()
     finally:
-        page_published.disconnect(explode)
+        post_save.disconnect(explode, sender=BlogPostPage)
     assert counts == {"published": 3, "failed": 1}
     for post, _revision in items:
         post.refresh_from_db()
@@ -367,13 +359,13 @@ def test_item_failing_repeatedly_stops_being_retried(seed):
     def explode(sender, instance, **kwargs):
         raise RuntimeError("broken")
 
-    page_published.connect(explode)
+    post_save.connect(explode, sender=BlogPostPage)  # in the go-live transaction
     try:
         for minute in range(2, 8):
             with freeze_time(T0 + dt.timedelta(minutes=minute)):
                 scheduler_tasks.sweep()
     finally:
-        page_published.disconnect(explode)
+        post_save.disconnect(explode, sender=BlogPostPage)
     assert ScheduleIssue.objects.get(revision_id=revision.pk).attempts == scheduler.MAX_ATTEMPTS
 
 
@@ -447,12 +439,12 @@ def test_publish_scheduled_command_skips_a_bad_item_and_finishes_the_run(seed, c
         if instance.pk == bad_post.pk:
             raise RuntimeError("bad item")
 
-    page_published.connect(explode)
+    post_save.connect(explode, sender=BlogPostPage)  # in the go-live transaction
     try:
         with freeze_time(T0 + dt.timedelta(minutes=2)):
             call_command("publish_scheduled")
     finally:
-        page_published.disconnect(explode)
+        post_save.disconnect(explode, sender=BlogPostPage)
     out = capsys.readouterr().out
     assert "2 published" in out and "1 failed" in out
     assert [BlogPostPage.objects.get(pk=p.pk).live for p, _ in posts] == [False, True, True]
