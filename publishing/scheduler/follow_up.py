@@ -100,7 +100,7 @@ def finish(ids: Iterable[int]) -> int:
     sent = 0
     with transaction.atomic():
         rows = list(
-            GoLiveFollowUp.objects.select_for_update(skip_locked=True)
+            GoLiveFollowUp.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=list(ids))
             .select_related("revision")
             .order_by("pk")
