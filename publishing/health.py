@@ -21,14 +21,23 @@ def overdue_grace() -> dt.timedelta:
 
 @health.register("scheduler")
 def scheduler_health() -> dict:
-    """Overdue go-lives, expiries and review lapses, apart from those reported to editors."""
+    """Overdue go-lives, expiries and review lapses, apart from those reported to editors;
+    and go-lives whose follow-up (``page_published``: partners, feeds) has not run yet."""
+    from publishing.models import GoLiveFollowUp
+
     cutoff = timezone.now() - overdue_grace()
     blocked = {object_id for _action, object_id, _revision in blocked_issue_keys()}
     overdue = [object_id for _pk, object_id, _when in due_revisions(cutoff)]
     overdue += [object_id for _ct, object_id, _when in due_expiries(cutoff)]
     overdue += [str(page_id) for _label, page_id, _when in due_lapses(cutoff)]
     waiting = [object_id for object_id in overdue if object_id not in blocked]
-    return {"ok": not waiting, "overdue": len(waiting), "needs_editor": len(overdue) - len(waiting)}
+    late = GoLiveFollowUp.objects.filter(created_at__lte=cutoff).count()
+    return {
+        "ok": not waiting and not late,
+        "overdue": len(waiting),
+        "needs_editor": len(overdue) - len(waiting),
+        "follow_ups_late": late,
+    }
 
 
 @health.register("webhooks")

@@ -25,6 +25,7 @@ from publishing.models import Partner
 from tests.publishing.publish import (
     assert_published_once,
     live_count,
+    retime,
     schedule_posts,
 )
 from tests.publishing.receivers import HANG, Receiver, free_port
@@ -179,9 +180,12 @@ def _postgresql_outage(seed, pg, celery_processes, receiver, web, broker_url) ->
     with HealthPoller(server.url) as poller:
         wait_healthy(poller, 30, "/healthz to be green before the outage")
         # Due while the database is down: armed before, their ETA tasks fire mid-outage.
+        # Scheduled a day ahead, then moved to their times once all exist: creating them
+        # under load took longer than the lead (seen in CI).
+        pairs = schedule_posts(seed["blog"], [timezone.now() + dt.timedelta(days=1)] * 8, "Outage")
         stop_at = timezone.now() + dt.timedelta(seconds=8)
         times = [stop_at + dt.timedelta(seconds=1 + i * 0.8) for i in range(8)]
-        pairs = schedule_posts(seed["blog"], times, "Outage")
+        retime(pairs, times)
         client = redis_client(broker_url)
         wait_until(
             lambda: len(client.keys(ARMED_PATTERN)) >= len(pairs), 20, what="the sweep to arm"
@@ -243,10 +247,9 @@ def test_beat_stopped(services_run, seed, fault_env, celery_processes, partners,
     with HealthPoller(server.url) as poller:
         wait_healthy(poller, 30, "/healthz to be green before the outage")
         # Armed before beat stops: the worker holds their wake-ups, so they stay on time.
-        now = timezone.now()
-        armed = schedule_posts(
-            seed["blog"], [now + dt.timedelta(seconds=4 + i) for i in range(3)], "Armed"
-        )
+        armed = schedule_posts(seed["blog"], [timezone.now() + dt.timedelta(days=1)] * 3, "Armed")
+        now = timezone.now()  # their times count from when they all exist (see above)
+        retime(armed, [now + dt.timedelta(seconds=4 + i) for i in range(3)])
         client = redis_client(broker_url)
         wait_until(
             lambda: len(client.keys(ARMED_PATTERN)) >= len(armed), 20, what="the sweep to arm"
@@ -333,11 +336,12 @@ def test_misbehaving_partners_during_a_release(
     home = seed["home"].url
     requests.get(f"{server.url}{home}", timeout=10).raise_for_status()  # warm both workers
 
-    instant = timezone.now() + dt.timedelta(seconds=8)
+    pairs = schedule_posts(seed["blog"], [timezone.now() + dt.timedelta(days=1)] * 10, "Release")
+    instant = timezone.now() + dt.timedelta(seconds=8)  # counted from when they all exist
     # A second release 4 s later, while the first one's webhooks are still hanging: it must
     # not queue behind them (before the fix each send held a worker slot for 15 s).
     second = instant + dt.timedelta(seconds=4)
-    pairs = schedule_posts(seed["blog"], [instant] * 5 + [second] * 5, "Release")
+    retime(pairs, [instant] * 5 + [second] * 5)
     wait_until(lambda: timezone.now() >= instant, 20, interval=0.1, what="the release instant")
     # A reader stuck behind the hanging partner would wait out its read timeout; the bound
     # is a third of that, not a latency target (those live in `make bench`): the first GET

@@ -30,14 +30,41 @@ def test_dashboard_says_when_nothing_is_scheduled(seed, admin_client):
 @pytest.mark.django_db
 def test_healthz_reports_overdue_scheduled_items(seed, client):
     body = client.get("/healthz").json()
-    assert body["checks"]["scheduler"] == {"ok": True, "overdue": 0, "needs_editor": 0}
+    assert body["checks"]["scheduler"] == {
+        "ok": True,
+        "overdue": 0,
+        "needs_editor": 0,
+        "follow_ups_late": 0,
+    }
 
     post = seed["post"]
     late = timezone.now() - dt.timedelta(minutes=5)
     post.save_revision(approved_go_live_at=late)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["checks"]["scheduler"] == {"ok": False, "overdue": 1, "needs_editor": 0}
+    assert response.json()["checks"]["scheduler"] == {
+        "ok": False,
+        "overdue": 1,
+        "needs_editor": 0,
+        "follow_ups_late": 0,
+    }
+
+
+@pytest.mark.django_db
+def test_healthz_reports_a_go_live_whose_follow_up_has_not_run(seed, client):
+    """Live, but partners and feeds not told yet (no worker took its follow-up)."""
+    from publishing.models import GoLiveFollowUp
+
+    post = seed["post"]
+    row = GoLiveFollowUp.objects.create(revision=post.save_revision(), page=post)
+    assert client.get("/healthz").json()["checks"]["scheduler"]["ok"]  # just written
+    GoLiveFollowUp.objects.filter(pk=row.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=5)
+    )
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    scheduler = response.json()["checks"]["scheduler"]
+    assert (scheduler["ok"], scheduler["follow_ups_late"]) == (False, 1)
 
 
 @pytest.mark.django_db

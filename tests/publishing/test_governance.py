@@ -462,7 +462,12 @@ def test_healthz_calls_an_unapplied_lapse_overdue(screener, settings):
     with freeze_time(lapse.lapse_at(timezone.localdate()) + dt.timedelta(seconds=59)):
         assert scheduler_health()["ok"] is True  # within the grace
     with freeze_time(lapse.lapse_at(timezone.localdate()) + dt.timedelta(seconds=61)):
-        assert scheduler_health() == {"ok": False, "overdue": 1, "needs_editor": 0}
+        assert scheduler_health() == {
+            "ok": False,
+            "overdue": 1,
+            "needs_editor": 0,
+            "follow_ups_late": 0,
+        }
         engine.run_due_now()
         assert scheduler_health()["ok"] is True
 
