@@ -6,9 +6,11 @@ feeds) and writes the webhook outbox rows, held until the CDN is purged. When th
 transaction commits, :func:`publishing.pipeline.steps.run` does, in order and once:
 our own caches, the CDN purge, then WebSub pings and webhook sends.
 
-Follow a publish: Wagtail's ``Revision.publish()`` (admin, API or the scheduler's
-``publishing.scheduler.engine``) sends ``page_published`` → :func:`on_page_published`
-→ ``steps.run`` after commit.
+Follow a publish: Wagtail's ``Revision.publish()`` (admin, API) sends ``page_published``
+→ :func:`on_page_published` → ``steps.run`` after commit. A scheduled go-live sends it
+from its follow-up, just after the go-live commits (``publishing.scheduler.follow_up``);
+the go-live's own page save reaches :func:`on_page_saved`, so our caches and the CDN
+have the page first.
 """
 
 from __future__ import annotations
