@@ -714,7 +714,10 @@ def run_due_now(now: dt.datetime | None = None) -> dict[str, int]:
     for label, page_id, _when in review_lapse.due_lapses(now):
         outcomes.append(_attempt(lapse_due_page, label, page_id, now=now))
     # What follows each go-live, here and now rather than by a worker that may not run.
-    follow_up.finish(follow_up.pending())
+    try:
+        follow_up.finish(follow_up.pending())
+    except DatabaseError:  # the pages are live; the beat sweep hands the rest on
+        logger.exception("go-live follow-ups could not run now; left to the beat sweep")
     if Outcome.DEFERRED in outcomes:
         # A deferred expiry waited for a publish that has now happened; try once more.
         for content_type_id, object_id, _when in list(due_expiries(now)):
