@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from django_tasks.backends.base import BaseTaskBackend
@@ -56,27 +55,12 @@ class CeleryBackend(BaseTaskBackend):
             worker_ids=[],
         )
 
-        with transactions.batch(_BATCH, _Pending) as pending:
-            pending.calls.append([task.module_path, result.args, result.kwargs])
+        # A burst of scheduled publishes sends one message per batch, not three per page.
+        transactions.append(_BATCH, _send, [task.module_path, result.args, result.kwargs])
         return result
 
 
 _BATCH = "cms.background"
-
-
-@dataclass
-class _Pending:
-    """A transaction's background calls, sent as one message when it commits: a burst
-    of scheduled publishes sends one per batch rather than three per page."""
-
-    calls: list[list] = field(default_factory=list)
-
-    def merge(self, later: _Pending) -> None:
-        self.calls += later.calls
-
-    def flush(self) -> None:
-        if self.calls:
-            _send(self.calls)
 
 
 #: After the broker refused a task, run tasks here until this monotonic time: trying the

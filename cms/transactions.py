@@ -24,8 +24,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.db import transaction
 
@@ -89,6 +90,28 @@ def batch(key: str, factory: Callable[[], B]) -> Iterator[B]:
         setattr(_local, key, entry)
     entry.add(segment)
     yield segment
+
+
+@dataclass
+class _List:
+    """A batch that is a list of items, handed to ``send`` in one call."""
+
+    send: Callable[[list], None]
+    items: list = field(default_factory=list)
+
+    def merge(self, later: _List) -> None:
+        self.items += later.items
+
+    def flush(self) -> None:
+        if self.items:
+            self.send(self.items)
+
+
+def append(key: str, send: Callable[[list], None], item: Any) -> None:
+    """Add ``item`` to the transaction's list under ``key``; once it commits, ``send``
+    gets the whole list in one call (at once outside a transaction)."""
+    with batch(key, partial(_List, send)) as pending:
+        pending.items.append(item)
 
 
 def pending_marker(key: str) -> str | None:

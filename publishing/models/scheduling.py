@@ -17,6 +17,9 @@ class ScheduleIssue(models.Model):
     class Action(models.TextChoices):
         PUBLISH = "publish", _("go live")
         EXPIRE = "expire", _("expire")
+        # A scheduled page went live but its follow-up (page_published: webhooks, WebSub)
+        # kept failing: partners were not told.
+        NOTIFY = "notify", _("tell partners")
 
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     content_type = models.ForeignKey(

@@ -66,7 +66,7 @@ from publishing.governance import lapse as review_lapse
 from publishing.governance import policy as governance_policy
 from publishing.governance.gate import refusal as governance_refusal
 from publishing.models import ScheduleIssue
-from publishing.scheduler import follow_up
+from publishing.scheduler import follow_up, issues
 
 logger = logging.getLogger(__name__)
 
@@ -221,63 +221,6 @@ def _governance_hold(revision: Revision, obj: models.Model, now: dt.datetime) ->
     )
 
 
-# --- issues (visible skips and failures) ------------------------------------------------
-
-
-def _record_issue(
-    action: str,
-    *,
-    content_type_id: int | None,
-    object_id: str,
-    revision_id: int | None,
-    title: str,
-    scheduled_at: dt.datetime | None,
-    reason: str,
-    final: bool,
-) -> None:
-    """Remember a skip or failure for the report; a repeat bumps its attempt count."""
-    try:
-        with transaction.atomic():
-            issue = (
-                ScheduleIssue.objects.select_for_update()
-                .filter(
-                    action=action,
-                    content_type_id=content_type_id,
-                    object_id=object_id,
-                    revision_id=revision_id,
-                    scheduled_at=scheduled_at,
-                    resolved=False,
-                )
-                .first()
-            )
-            if issue is None:
-                ScheduleIssue.objects.create(
-                    action=action,
-                    content_type_id=content_type_id,
-                    object_id=object_id,
-                    revision_id=revision_id,
-                    title=title[:255],
-                    scheduled_at=scheduled_at,
-                    reason=reason,
-                    final=final,
-                )
-            else:
-                issue.attempts += 1
-                issue.reason = reason
-                issue.final = issue.final or final
-                issue.save(update_fields=["attempts", "reason", "final", "last_seen_at"])
-    except DatabaseError:
-        logger.exception("could not record a scheduler issue for %s %s", action, object_id)
-
-
-def _resolve_issues(action: str, object_id: str, revision_id: int | None = None) -> None:
-    issues = ScheduleIssue.objects.filter(action=action, object_id=object_id, resolved=False)
-    if revision_id is not None:
-        issues = issues.filter(revision_id=revision_id)
-    if issues.exists():  # the common case writes nothing
-        issues.update(resolved=True)
-
-
 # --- the claim paths --------------------------------------------------------------------
 
 
@@ -344,7 +287,7 @@ def _claim_and_publish(
         # Not cancelled: an approval of this revision resolves the issue and the sweep
         # re-arms it. Shown in the Scheduled report and on the dashboard.
         logger.warning("scheduled publish of revision %s held: %s", revision_id, held)
-        _record_issue("publish", reason=held, final=True, **_issue_key(revision_id, hint))
+        issues.record("publish", reason=held, final=True, **_issue_key(revision_id, hint))
         return Outcome.HELD, None
     # --- end clinical governance --------------------------------------------------------
     if problem:
@@ -357,8 +300,6 @@ def _claim_and_publish(
         follow_up.go_live(revision, obj, log_action=LOG_ACTION)
     else:
         revision.publish(log_action=LOG_ACTION, skip_permission_checks=True)
-    # Inside the claim: on SQLite a separate write would queue for the lock again.
-    _resolve_issues("publish", object_id, revision_id)
     return None, None
 
 
@@ -374,7 +315,7 @@ def _report_published(revision_id: int, hint: dict) -> None:
 
 def _report_skipped(revision_id: int, hint: dict, problem: str) -> Outcome:
     logger.warning("scheduled publish of revision %s skipped: %s", revision_id, problem)
-    _record_issue("publish", reason=problem, final=True, **_issue_key(revision_id, hint))
+    issues.record("publish", reason=problem, final=True, **_issue_key(revision_id, hint))
     return Outcome.SKIPPED
 
 
@@ -388,11 +329,14 @@ def publish_due_revision(revision_id: int, now: dt.datetime | None = None) -> Ou
     try:
         with transaction.atomic():
             outcome, problem = _claim_and_publish(revision_id, hint, now)
+            if outcome is None and problem is None:
+                # Inside the claim: on SQLite a separate write would queue for the lock.
+                issues.resolve("publish", [hint["object_id"]], [revision_id])
     except DatabaseError:
         raise  # transient (lock timeout, deadlock victim, lost connection): the task retries
     except Exception as exc:  # noqa: BLE001 - one bad item must never stop the others
         logger.exception("scheduled publish of revision %s failed", revision_id)
-        _record_issue(
+        issues.record(
             "publish",
             reason=f"{exc.__class__.__name__}: {exc}",
             final=False,
@@ -459,7 +403,7 @@ def publish_due_revisions(
                     continue
                 except Exception as exc:  # noqa: BLE001 - one bad item must never stop the others
                     logger.exception("scheduled publish of revision %s failed", revision_id)
-                    _record_issue(
+                    issues.record(
                         "publish",
                         reason=f"{exc.__class__.__name__}: {exc}",
                         final=False,
@@ -476,6 +420,8 @@ def publish_due_revisions(
                 # A savepoint could not be rolled back (the connection broke): nothing
                 # in this batch will commit, so say so; the task retries all of it.
                 raise DatabaseError("scheduler batch transaction is broken")
+            if published:  # their earlier failures, if any, are over
+                issues.resolve("publish", [hints[pk]["object_id"] for pk in published], published)
         for revision_id in published:
             _report_published(revision_id, hints[revision_id])
             outcomes[revision_id] = Outcome.PUBLISHED
@@ -519,13 +465,13 @@ def expire_due_object(
             obj.unpublish(set_expired=True, log_action="wagtail.unpublish.scheduled")
             for pk, when in later:
                 Revision.objects.filter(pk=pk).update(approved_go_live_at=when)
-            _resolve_issues("expire", object_id)
+            issues.resolve("expire", [object_id])
             title = str(obj)
     except DatabaseError:
         raise
     except Exception as exc:  # noqa: BLE001 - one bad item must never stop the others
         logger.exception("scheduled expiry of %s %s failed", base_model.__name__, object_id)
-        _record_issue(
+        issues.record(
             "expire",
             content_type_id=content_type_id,
             object_id=object_id,
@@ -560,6 +506,7 @@ def blocked_issue_keys() -> set[tuple[str, str, int | None]]:
     return {
         (action, object_id, revision_id)
         for action, object_id, revision_id in ScheduleIssue.objects.filter(resolved=False)
+        .exclude(action=ScheduleIssue.Action.NOTIFY)  # live already: blocks no schedule
         .filter(models.Q(final=True) | models.Q(attempts__gte=MAX_ATTEMPTS))
         .values_list("action", "object_id", "revision_id")
     }

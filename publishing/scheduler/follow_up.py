@@ -29,16 +29,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from celery import shared_task
+from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from wagtail.actions.publish_page_revision import PublishPageRevisionAction
 from wagtail.models import Page, Revision
 
 from cms import publish_gate, transactions
-from publishing.models import GoLiveFollowUp
+from publishing.models import GoLiveFollowUp, ScheduleIssue
+from publishing.scheduler import issues
 from publishing.scheduler.retry import RETRY
 
 logger = logging.getLogger(__name__)
@@ -57,22 +59,8 @@ class GoLiveAction(PublishPageRevisionAction):
 
     def _after_publish(self) -> None:
         row = GoLiveFollowUp.objects.create(revision=self.revision, page_id=self.object.pk)
-        with transactions.batch(_BATCH, _Pending) as pending:
-            pending.ids.append(row.pk)
-
-
-@dataclass
-class _Pending:
-    """A transaction's follow-ups, sent to a worker as one task once it commits."""
-
-    ids: list[int] = field(default_factory=list)
-
-    def merge(self, later: _Pending) -> None:
-        self.ids += later.ids
-
-    def flush(self) -> None:
-        if self.ids:
-            send(self.ids)
+        # One task for the transaction's follow-ups, sent once it commits.
+        transactions.append(_BATCH, send, row.pk)
 
 
 def send(ids: list[int]) -> None:
@@ -90,7 +78,8 @@ def go_live(revision: Revision, page: Page, log_action: str) -> None:
     the other paths; ``Page.save`` checks it again as a backstop).
     """
     publish_gate.check(revision, page.specific_deferred)
-    with transaction.atomic():
+    # No savepoint of its own: the scheduler's claim holds one per item already.
+    with transaction.atomic(savepoint=False):
         GoLiveAction(revision, log_action=log_action).execute(skip_permission_checks=True)
 
 
@@ -112,30 +101,59 @@ def finish(ids: Iterable[int]) -> int:
                     row.delete()
             except DatabaseError:
                 raise  # transient: the task retries, the rows stay
-            except Exception:  # noqa: BLE001 - one receiver's failure must not hold the others
-                _failed(row)
+            except Exception as exc:  # noqa: BLE001 - one receiver's failure must not hold the others
+                _failed(row, exc)
     return sent
 
 
-def _failed(row: GoLiveFollowUp) -> None:
+def _failed(row: GoLiveFollowUp, exc: Exception) -> None:
     """A receiver raised (its savepoint rolled back): the sweep retries, a bounded number
-    of times, each logged once."""
+    of times, each logged once; the editors see it in the Scheduled report until the page
+    is published again (which tells partners: :func:`resolve_told`)."""
     row.attempts += 1
-    if row.attempts >= MAX_ATTEMPTS:
+    given_up = row.attempts >= MAX_ATTEMPTS
+    error = f"{exc.__class__.__name__}: {exc}"
+    if given_up:
         logger.exception(
             "go-live follow-up of revision %s failed %d times; given up (the page is live)",
             row.revision_id,
             row.attempts,
         )
+        reason = _(
+            "It went live, but partner sites (webhooks, WebSub) were not told after"
+            " %(attempts)d attempts: %(error)s. Publish the page again to tell them."
+        ) % {"attempts": row.attempts, "error": error}
+    else:
+        logger.exception(
+            "go-live follow-up of revision %s failed; retried in %ss",
+            row.revision_id,
+            int(RETRY_AFTER.total_seconds()),
+        )
+        reason = _(
+            "It went live, but telling partner sites (webhooks, WebSub) failed; retried"
+            " in %(seconds)d seconds: %(error)s"
+        ) % {"seconds": int(RETRY_AFTER.total_seconds()), "error": error}
+    issues.record(
+        ScheduleIssue.Action.NOTIFY,
+        content_type_id=ContentType.objects.get_for_model(Page).pk,
+        object_id=str(row.page_id),
+        revision_id=row.revision_id,
+        title=row.revision.object_str,
+        scheduled_at=row.created_at,
+        reason=str(reason),
+        final=given_up,
+    )
+    if given_up:
         row.delete()
         return
-    logger.exception(
-        "go-live follow-up of revision %s failed; retried in %ss",
-        row.revision_id,
-        int(RETRY_AFTER.total_seconds()),
-    )
     row.touched_at = timezone.now()
     row.save(update_fields=["attempts", "touched_at"])
+
+
+def resolve_told(sender, instance: Page, **kwargs) -> None:
+    """``page_published`` receiver: partners are being told about this page now, so its
+    open "not told" problems are over (rolled back with the publish if that fails)."""
+    issues.resolve(ScheduleIssue.Action.NOTIFY, [str(instance.pk)])
 
 
 # Here rather than in ``tasks``, which imports the engine, which imports this module.

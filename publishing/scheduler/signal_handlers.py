@@ -8,7 +8,9 @@ that could never be honoured, before anything is written.
 from django.db.models.signals import pre_save
 from django.utils.dateparse import parse_datetime
 from wagtail.models import Revision
+from wagtail.signals import page_published
 
+from publishing.scheduler import follow_up
 from publishing.scheduler.engine import validate_schedule
 
 
@@ -27,3 +29,4 @@ def register_signal_handlers() -> None:
     pre_save.connect(
         refuse_impossible_schedule, sender=Revision, dispatch_uid="publishing_scheduler_guard"
     )
+    page_published.connect(follow_up.resolve_told, dispatch_uid="publishing_scheduler_told")

@@ -15,7 +15,7 @@ from wagtail.models import Page, PageLogEntry
 from wagtail.signals import page_published
 
 from cms.models import BlogPostPage
-from publishing.models import GoLiveFollowUp, WebhookEvent
+from publishing.models import GoLiveFollowUp, ScheduleIssue, WebhookEvent
 from publishing.scheduler import engine as scheduler
 from publishing.scheduler import follow_up
 from publishing.scheduler import tasks as scheduler_tasks
@@ -104,7 +104,9 @@ def test_no_signal_for_a_revision_that_is_no_longer_live_when_its_follow_up_runs
 
 
 @pytest.mark.django_db
-def test_a_receiver_failing_after_go_live_is_retried_a_few_times_then_given_up(seed, heard, caplog):
+def test_a_receiver_failing_after_go_live_is_retried_a_few_times_then_given_up(
+    seed, heard, caplog, admin_client
+):
     [(broken, broken_revision), (fine, fine_revision)] = scheduled(seed, 2)
     heard.clear()
 
@@ -124,6 +126,7 @@ def test_a_receiver_failing_after_go_live_is_retried_a_few_times_then_given_up(s
         assert WebhookEvent.objects.filter(page_id=fine.pk).count() == 1
         assert not WebhookEvent.objects.filter(page_id=broken.pk).exists()
         assert GoLiveFollowUp.objects.get().attempts == 1
+        assert "Failed:" in _problems(admin_client, broken.title)
         for attempt in (2, 3):
             with freeze_time(DUE + attempt * (follow_up.RETRY_AFTER + dt.timedelta(seconds=1))):
                 scheduler_tasks.sweep()
@@ -133,3 +136,34 @@ def test_a_receiver_failing_after_go_live_is_retried_a_few_times_then_given_up(s
     failures = [r for r in caplog.records if r.name == "publishing.scheduler.follow_up"]
     assert len(failures) == follow_up.MAX_ATTEMPTS  # one line per attempt, then none
     assert "given up" in failures[-1].getMessage()
+    # Editors see that partners were never told, and what to do about it.
+    issue = ScheduleIssue.objects.get(resolved=False)
+    assert (issue.action, issue.object_id, issue.revision_id, issue.final, issue.attempts) == (
+        "notify",
+        str(broken.pk),
+        broken_revision.pk,
+        True,
+        follow_up.MAX_ATTEMPTS,
+    )
+    problem = _problems(admin_client, broken.title)
+    assert "Given up:" in problem and "receiver bug" in problem
+    assert "Publish the page again" in problem
+    # It blocks no schedule and /healthz counts no overdue item for it.
+    assert not scheduler.blocked_issue_keys()
+    # Published again (the receiver mended): partners are told, the problem is over.
+    broken.refresh_from_db()
+    with freeze_time(DUE + dt.timedelta(minutes=5)):
+        broken.save_revision().publish()
+    assert WebhookEvent.objects.filter(page_id=broken.pk).exists()
+    assert not ScheduleIssue.objects.filter(resolved=False).exists()
+    assert _problems(admin_client, broken.title) == ""
+
+
+def _problems(client, title: str) -> str:
+    """The Scheduled report's "Problems" row naming ``title``, as text ('' if none)."""
+    from bs4 import BeautifulSoup
+    from django.urls import reverse
+
+    html = client.get(reverse("publishing_scheduled_report")).content.decode()
+    rows = BeautifulSoup(html, "html.parser").select("tr.scheduler-problem")
+    return " ".join(r.get_text(" ", strip=True) for r in rows if title in r.get_text())
