@@ -277,6 +277,37 @@ def test_a_batch_reads_the_policy_once_and_the_next_batch_reads_it_again(
         assert policy_for(post).requires_review
 
 
+def test_a_batch_reads_each_pages_own_site_policy_and_its_pages_share_the_read(
+    seed, django_assert_num_queries
+):
+    """Within a batch the site of each page is found from one copy of the site root
+    paths: a page of another site gets that site's policy, and a further page of a site
+    already read costs no query."""
+    from wagtail.models import Page, Site
+
+    from cms.models import BlogIndexPage
+    from publishing.governance.policy import memoised, policy_for
+    from tests.factories import make_post
+
+    other_blog = Page.get_first_root_node().add_child(
+        instance=BlogIndexPage(title="Other blog", slug="other-blog")
+    )
+    other_site = Site.objects.create(hostname="other.example.org", port=80, root_page=other_blog)
+    setting = ClinicalGovernanceSettings.for_site(other_site)
+    setting.blog_requires_review = True
+    setting.save()
+    author = Author.objects.first()
+    here = [make_post(seed["blog"], f"Here {i}", dt.date(2030, 1, 1), author) for i in range(2)]
+    there = [
+        make_post(other_blog, f"There {i}", dt.date(2030, 1, 1), author, publish=False)
+        for i in range(2)
+    ]
+    with memoised():
+        assert [policy_for(p).requires_review for p in (here[0], there[0])] == [False, True]
+        with django_assert_num_queries(0):
+            assert [policy_for(p).requires_review for p in (here[1], there[1])] == [False, True]
+
+
 # --- the scheduler: on time when approved, held when not ----------------------------------
 
 
