@@ -152,7 +152,8 @@ def _failed(row: GoLiveFollowUp, exc: Exception) -> None:
 
 def resolve_told(sender, instance: Page, **kwargs) -> None:
     """``page_published`` receiver: partners are being told about this page now, so its
-    open "not told" problems are over (rolled back with the publish if that fails)."""
+    open "not told" problems are over. Rolled back with the publish where that runs in a
+    transaction (a follow-up, an API v3 write); an admin publish does not."""
     issues.resolve(ScheduleIssue.Action.NOTIFY, [str(instance.pk)])
 
 
