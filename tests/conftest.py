@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
+from tests import services
 from tests.services import (
     ROOT,
     CeleryProcess,
@@ -468,6 +469,26 @@ def _chromium(chromium_path):
 def browser(_chromium):
     """Headless Debian Chromium driven by Playwright (no browser download)."""
     return _chromium()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    """A failed browser test's report says what its pages showed (tests.services
+    .describe_pages): those its ``finally:`` closed, and those it left open."""
+    report = yield
+    if report.when != "call":
+        return report
+    notes = services.failure_notes[:]
+    services.failure_notes.clear()
+    if report.failed and "browser" in item.fixturenames:
+        browser = item.funcargs.get("browser")
+        if browser is not None and browser.is_connected():
+            pages = [page for context in browser.contexts for page in context.pages]
+            if pages:
+                notes.append(services.describe_pages(pages, item.nodeid))
+        if notes:
+            report.sections.append(("what the browser showed", "".join(notes)))
+    return report
 
 
 @pytest.fixture

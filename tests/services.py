@@ -531,8 +531,57 @@ def chromium_browsers() -> list:
     return found
 
 
+#: What the browser showed when a test failed with a context still open; the
+#: ``pytest_runtest_makereport`` hook in tests/conftest.py adds it to the failure report.
+failure_notes: list[str] = []
+
+_DESCRIBE_PAGE = """() => {
+  const shown = el => { const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden'; };
+  const text = el => (el.innerText || el.getAttribute('aria-label') || '').trim()
+    .replace(/\\s+/g, ' ').slice(0, 160);
+  const all = sel => [...document.querySelectorAll(sel)].filter(shown).map(text);
+  return {
+    dialogs: all('[role=dialog], [aria-modal=true], dialog[open]'),
+    messages: all('.messages li, [role=alert], .error-message, .help-critical'),
+    buttons: all('button, [role=button]').filter(Boolean).slice(0, 40),
+    focused: document.activeElement ? text(document.activeElement).slice(0, 80) : '',
+  };
+}"""
+
+
+def describe_pages(pages, label: str) -> str:
+    """What each page shows (address, dialogs, messages, buttons) and a screenshot of it.
+
+    Why: a browser test that fails on CI under load (a click that timed out) leaves only
+    its output; this says whether the page was elsewhere, covered by a dialog, or
+    showing an error. Short timeouts: a stuck Chromium must not hang the report.
+    """
+    import re
+
+    lines = []
+    folder = ROOT / "test-artifacts" / "failures"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", label)[-120:]
+    for index, page in enumerate(pages):
+        try:
+            shot = folder / f"{stem}-{index}.png"
+            page.screenshot(path=str(shot), full_page=True, timeout=5_000)
+            state = page.evaluate(_DESCRIBE_PAGE)
+            lines.append(
+                f"page {index}: {page.url} ({page.title()!r}); screenshot {shot}\n"
+                + "".join(f"  {key}: {value}\n" for key, value in state.items())
+            )
+        except Exception as exc:  # noqa: BLE001 - a diagnosis must not mask the failure
+            lines.append(f"page {index}: could not be described: {exc.__class__.__name__}\n")
+    return "".join(lines)
+
+
 def close_context(context) -> None:
     """Close a Playwright context; if Chromium never answers, kill it instead of hanging.
+
+    Called from a ``finally:`` while a test is failing, it first records what the pages
+    showed (:func:`describe_pages`), since they are gone once the context is closed.
 
     Chromium occasionally never answers the protocol's dispose-context command (seen once in
     a full parallel run: the journey had passed, then ``context.close()`` waited until
@@ -545,6 +594,9 @@ def close_context(context) -> None:
 
     import psutil
 
+    if sys.exc_info()[1] is not None:  # a finally: block of a failing test
+        label = os.environ.get("PYTEST_CURRENT_TEST", "test").split(" ")[0]
+        failure_notes.append(describe_pages(context.pages, label))
     killed = threading.Event()
 
     def kill_chromium() -> None:
