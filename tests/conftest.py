@@ -468,6 +468,9 @@ def _chromium(chromium_path):
 @pytest.fixture
 def browser(_chromium):
     """Headless Debian Chromium driven by Playwright (no browser download)."""
+    from django.core.signals import request_started
+
+    request_started.connect(services.record_request, dispatch_uid="tests.record_request")
     return _chromium()
 
 
@@ -487,6 +490,7 @@ def pytest_runtest_makereport(item: pytest.Item, call):
             if pages:
                 notes.append(services.describe_pages(pages, item.nodeid))
         if notes:
+            notes.append(services.describe_recent_requests())
             report.sections.append(("what the browser showed", "".join(notes)))
     return report
 

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -548,6 +549,35 @@ _DESCRIBE_PAGE = """() => {
     focused: document.activeElement ? text(document.activeElement).slice(0, 80) : '',
   };
 }"""
+
+
+#: The last requests this process's servers started (live server threads included):
+#: time, method, path, client port (one per connection). Part of a failed browser test's
+#: report, so a repeated or lost request shows which connection it came on.
+recent_requests: deque[tuple[float, str, str, str]] = deque(maxlen=40)
+
+
+def record_request(sender, environ=None, **kwargs) -> None:
+    """``request_started`` receiver (tests/conftest.py connects it)."""
+    if environ is not None:
+        recent_requests.append(
+            (
+                time.time(),
+                environ.get("REQUEST_METHOD", ""),
+                environ.get("PATH_INFO", ""),
+                str(environ.get("REMOTE_PORT", "")),
+            )
+        )
+
+
+def describe_recent_requests() -> str:
+    lines = [
+        f"  {time.strftime('%H:%M:%S', time.gmtime(at))}.{int(at * 1000) % 1000:03d}"
+        f" {method} {path} {port}\n"
+        for at, method, path, port in recent_requests
+    ]
+    heading = "requests this process's servers started (UTC, method, path, client port):\n"
+    return heading + "".join(lines)
 
 
 def describe_pages(pages, label: str) -> str:

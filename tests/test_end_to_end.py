@@ -82,6 +82,10 @@ def set_schedule(page, field: str, when: dt.datetime) -> None:
     except PlaywrightTimeoutError as exc:
         raise AssertionError(f"the schedule dialog stayed open: {dialog.inner_text()}") from exc
     page.wait_for_load_state("networkidle")
+    # "Save schedule" saves the draft: the editor is back in the editor, not on an error.
+    in_editor = re.search(r"/admin/pages/\d+/edit/", page.url)
+    if not in_editor or page.locator("[data-edit-form]").count() == 0:
+        raise AssertionError(f"saving the schedule led to {page.url}: {page.title()!r}")
 
 
 def publish(page) -> None:
