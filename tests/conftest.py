@@ -485,10 +485,13 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     services.failure_notes.clear()
     if report.failed and "browser" in item.fixturenames:
         browser = item.funcargs.get("browser")
-        if browser is not None and browser.is_connected():
-            pages = [page for context in browser.contexts for page in context.pages]
-            if pages:
-                notes.append(services.describe_pages(pages, item.nodeid))
+        try:
+            if browser is not None and browser.is_connected():
+                pages = [page for context in browser.contexts for page in context.pages]
+                if pages:
+                    notes.append(services.describe_pages(pages, item.nodeid))
+        except Exception as exc:  # noqa: BLE001 - the report of the failure comes first
+            notes.append(f"the open pages could not be described: {exc!r}\n")
         if notes:
             notes.append(services.describe_recent_requests())
             report.sections.append(("what the browser showed", "".join(notes)))

@@ -552,31 +552,36 @@ _DESCRIBE_PAGE = """() => {
 
 
 #: The last requests this process's servers started (live server threads included):
-#: time, method, path, client port (one per connection). Part of a failed browser test's
+#: time, method, path, server thread (one per connection). Part of a failed browser test's
 #: report, so a repeated or lost request shows which connection it came on.
 recent_requests: deque[tuple[float, str, str, str]] = deque(maxlen=40)
+_recent_lock = threading.Lock()  # server threads append while the test thread reads
 
 
 def record_request(sender, environ=None, **kwargs) -> None:
     """``request_started`` receiver (tests/conftest.py connects it)."""
     if environ is not None:
-        recent_requests.append(
-            (
-                time.time(),
-                environ.get("REQUEST_METHOD", ""),
-                environ.get("PATH_INFO", ""),
-                str(environ.get("REMOTE_PORT", "")),
+        with _recent_lock:
+            recent_requests.append(
+                (
+                    time.time(),
+                    environ.get("REQUEST_METHOD", ""),
+                    environ.get("PATH_INFO", ""),
+                    # Django's test server runs one thread per connection.
+                    f"thread {threading.get_ident() % 100000}",
+                )
             )
-        )
 
 
 def describe_recent_requests() -> str:
+    with _recent_lock:
+        snapshot = list(recent_requests)
     lines = [
         f"  {time.strftime('%H:%M:%S', time.gmtime(at))}.{int(at * 1000) % 1000:03d}"
         f" {method} {path} {port}\n"
-        for at, method, path, port in recent_requests
+        for at, method, path, port in snapshot
     ]
-    heading = "requests this process's servers started (UTC, method, path, client port):\n"
+    heading = "requests this process's servers started (UTC, method, path, connection):\n"
     return heading + "".join(lines)
 
 
