@@ -15,7 +15,7 @@ from django.db import connection
 
 from tests import services
 from tests.services import (
-    ROOT,
+    ARTIFACTS,
     CeleryProcess,
     EmbeddedRedis,
     close_context,
@@ -24,7 +24,6 @@ from tests.services import (
 )
 from tests.snapshot import Recording, all_rows, put_back
 
-ARTIFACTS = ROOT / "test-artifacts"
 # Playwright's sync API keeps an event loop running in the test thread; Django's ORM
 # would otherwise refuse to run there. Test-only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -26,6 +26,8 @@ import requests
 from cms.embedded_redis import server_argv
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Screenshots and other files tests leave for a person to look at (git-ignored).
+ARTIFACTS = ROOT / "test-artifacts"
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
 
 
@@ -578,8 +580,8 @@ def describe_recent_requests() -> str:
         snapshot = list(recent_requests)
     lines = [
         f"  {time.strftime('%H:%M:%S', time.gmtime(at))}.{int(at * 1000) % 1000:03d}"
-        f" {method} {path} {port}\n"
-        for at, method, path, port in snapshot
+        f" {method} {path} {connection}\n"
+        for at, method, path, connection in snapshot
     ]
     heading = "requests this process's servers started (UTC, method, path, connection):\n"
     return heading + "".join(lines)
@@ -595,7 +597,7 @@ def describe_pages(pages, label: str) -> str:
     import re
 
     lines = []
-    folder = ROOT / "test-artifacts" / "failures"
+    folder = ARTIFACTS / "failures"
     folder.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", label)[-120:]
     for index, page in enumerate(pages):
