@@ -5,8 +5,12 @@ checks it again. When one form is sent twice at once (a double submit, or a brow
 resending a POST after a dropped connection), both pass the form's check before either
 commits; the second's ``add_child`` raises ``ValidationError`` and Wagtail answers 500,
 though the first created the page (seen in the editor journey under load, issue 17).
-That one case sends the editor to the page the first request created, saying so. Any
-other error, or a page someone else made with that slug, is left to Django as before.
+That one case sends the editor to the page the first request created, saying so.
+
+When the page that took the slug is not this form's (another editor's, or another page
+of this editor's made at the same instant), the view runs once more: its form check now
+sees the slug taken and answers with Wagtail's own form error, the editor's input kept.
+Any other error is left to Django as before.
 """
 
 from __future__ import annotations
@@ -49,6 +53,20 @@ def _created_by_this_form(request: HttpRequest, parent_id: int) -> Page | None:
     return page
 
 
+def _once_more(request: HttpRequest, exception: ValidationError) -> HttpResponse | None:
+    """The create view again, once, for a slug another page took meanwhile.
+
+    ``add_child`` is atomic, so the failed attempt left nothing behind; the retry's form
+    reports the clash as a field error. A second failure is Django's to answer.
+    """
+    clash = "slug" in getattr(exception, "error_dict", {})
+    if not clash or getattr(request, "_page_create_retried", False):
+        return None
+    request._page_create_retried = True
+    match = request.resolver_match
+    return match.func(request, *match.args, **match.kwargs)
+
+
 class PageCreateRaceMiddleware:
     """Only ``process_exception``, only for Wagtail's page create view."""
 
@@ -70,7 +88,7 @@ class PageCreateRaceMiddleware:
             return None
         page = _created_by_this_form(request, match.kwargs.get("parent_page_id"))
         if page is None:
-            return None
+            return _once_more(request, exception)
         messages.warning(
             request,
             _("This form was sent twice; “%(title)s” was created once, from the first. Here it is.")

@@ -73,3 +73,48 @@ def test_a_create_form_sent_twice_at_once_leads_to_the_one_page_it_made(seed, cl
     said = [str(m) for m in get_messages(second.wsgi_request)]
     assert any("sent twice" in m and "Sent twice" in m for m in said), said
     assert Page.objects.filter(slug="sent-twice").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_slug_another_editor_took_at_the_same_instant_is_a_form_error(seed, client, monkeypatch):
+    """Not this form's page: the editor keeps what they typed and is told the slug is taken."""
+    from cms.models import Author
+
+    users = get_user_model().objects
+    first = users.create_superuser("first", "f@example.org", "pw-first-1234")
+    second = users.create_superuser("second", "s@example.org", "pw-second-1234")
+    blog = seed["blog"]
+    url = f"/admin/pages/add/cms/blogpostpage/{blog.pk}/"
+    client.force_login(second)
+    data = form_data(client.get(url).content.decode())
+    data.update(
+        title="Second editor's title",
+        slug="taken-at-once",
+        date=timezone.localdate().isoformat(),
+        summary="Typed by the second editor, kept.",
+    )
+    data["body-count"] = "0"
+    data["post_authors-0-author"] = str(Author.objects.get(slug="dr-pan").pk)
+    # The first editor's page commits between the second's form check and its save.
+    real = Page._slug_is_available
+    calls = []
+
+    def free_to_the_form(slug, parent_page, page=None):
+        calls.append(slug)
+        if len(calls) == 1:
+            from cms.models import BlogPostPage
+
+            taken = BlogPostPage(title="First editor's", slug=slug, date=timezone.localdate())
+            taken.owner = first
+            blog.add_child(instance=taken)
+            return True
+        return real(slug, parent_page, page)
+
+    monkeypatch.setattr(Page, "_slug_is_available", staticmethod(free_to_the_form))
+    answer = client.post(url, data)
+    assert answer.status_code == 200, answer.status_code
+    html = answer.content.decode()
+    assert "taken-at-once" in html and "is already in use" in html, html[:3000]
+    assert "Typed by the second editor, kept." in html
+    assert Page.objects.filter(slug="taken-at-once").count() == 1
+    assert Page.objects.get(slug="taken-at-once").owner_id == first.pk
