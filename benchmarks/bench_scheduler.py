@@ -446,28 +446,37 @@ def _cron(pages) -> list:
     return _results(pairs, times, "cron: wagtail publish_scheduled / min", first=False)
 
 
-def _stock(pages) -> list:
-    """Wagtail's own command, all of the burst's pages due at one instant just passed."""
+def _in_process(pages, label: str, publish) -> list:
+    """The burst's pages due at an instant just passed, published here by ``publish``
+    (given their revision ids); the row's figure is how long that took."""
     from django.utils import timezone
-    from wagtail.management.commands.publish_scheduled import Command as WagtailPublishScheduled
 
-    pairs = _schedule(pages, [timezone.now() + dt.timedelta(days=1)] * len(pages), "stock")
+    pairs = _schedule(pages, [timezone.now() + dt.timedelta(days=1)] * len(pages), label)
     instant = timezone.now() - dt.timedelta(seconds=1)
     times = [instant] * len(pages)
     _retime(pairs, times)
     started = time.monotonic()
-    WagtailPublishScheduled(stdout=open(os.devnull, "w")).handle(dryrun=False)  # noqa: SIM115
+    publish([revision for _, revision in pairs])
     took = time.monotonic() - started
-    row = _results(pairs, times, f"stock: wagtail publish_scheduled ({len(pages)})", first=False)
+    row = _results(pairs, times, f"{label} ({len(pages)})", first=False)
     row[4] = row[5] = row[6] = took  # its figure is the run's duration, not lateness
     return row
+
+
+def _stock(pages) -> list:
+    """Wagtail's own command, all of the burst's pages due at one instant just passed."""
+    from wagtail.management.commands.publish_scheduled import Command as WagtailPublishScheduled
+
+    def publish(ids: list[int]) -> None:
+        WagtailPublishScheduled(stdout=open(os.devnull, "w")).handle(dryrun=False)  # noqa: SIM115
+
+    return _in_process(pages, "stock: wagtail publish_scheduled", publish)
 
 
 def _floor(pages) -> list:
     """Wagtail's publish action alone for the burst's pages, batched as the scheduler
     batches them: what every go-live of a burst costs before any scheduling of ours."""
     from django.db import transaction
-    from django.utils import timezone
     from wagtail.actions.publish_page_revision import PublishPageRevisionAction
     from wagtail.models import Revision
 
@@ -477,22 +486,15 @@ def _floor(pages) -> list:
         def _after_publish(self) -> None:
             """Left out: the scheduler runs it after the burst (follow_up.py)."""
 
-    pairs = _schedule(pages, [timezone.now() + dt.timedelta(days=1)] * len(pages), "floor")
-    instant = timezone.now() - dt.timedelta(seconds=1)
-    times = [instant] * len(pages)
-    _retime(pairs, times)
-    ids = [revision for _, revision in pairs]
-    started = time.monotonic()
-    for first in range(0, len(ids), BATCH_SIZE):
-        with transaction.atomic():
-            for revision in Revision.objects.filter(pk__in=ids[first : first + BATCH_SIZE]):
-                with transaction.atomic():
-                    action = WithoutAfterPublish(revision, log_action=LOG_ACTION)
-                    action.execute(skip_permission_checks=True)
-    took = time.monotonic() - started
-    row = _results(pairs, times, f"floor: Wagtail's action alone ({len(pages)})", first=False)
-    row[4] = row[5] = row[6] = took  # its figure is the run's duration, not lateness
-    return row
+    def publish(ids: list[int]) -> None:
+        for first in range(0, len(ids), BATCH_SIZE):
+            with transaction.atomic():
+                for revision in Revision.objects.filter(pk__in=ids[first : first + BATCH_SIZE]):
+                    with transaction.atomic():
+                        action = WithoutAfterPublish(revision, log_action=LOG_ACTION)
+                        action.execute(skip_permission_checks=True)
+
+    return _in_process(pages, "floor: Wagtail's action alone", publish)
 
 
 def _burst(pages, broker, run_dir) -> list:

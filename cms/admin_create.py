@@ -1,4 +1,4 @@
-"""A page create that lost a race to its own double answers with the page, not a 500.
+"""A page create that lost a slug race answers with the page or a form error, not a 500.
 
 Wagtail's create view checks the slug in the form, then saves with ``add_child``, which
 checks it again. When one form is sent twice at once (a double submit, or a browser
@@ -22,6 +22,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import ResolverMatch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Page
@@ -53,7 +54,9 @@ def _created_by_this_form(request: HttpRequest, parent_id: int) -> Page | None:
     return page
 
 
-def _once_more(request: HttpRequest, exception: ValidationError) -> HttpResponse | None:
+def _once_more(
+    request: HttpRequest, match: ResolverMatch, exception: ValidationError
+) -> HttpResponse | None:
     """The create view again, once, for a slug another page took meanwhile.
 
     ``add_child`` is atomic, so the failed attempt left nothing behind; the retry's form
@@ -63,7 +66,6 @@ def _once_more(request: HttpRequest, exception: ValidationError) -> HttpResponse
     if not clash or getattr(request, "_page_create_retried", False):
         return None
     request._page_create_retried = True
-    match = request.resolver_match
     return match.func(request, *match.args, **match.kwargs)
 
 
@@ -88,7 +90,7 @@ class PageCreateRaceMiddleware:
             return None
         page = _created_by_this_form(request, match.kwargs.get("parent_page_id"))
         if page is None:
-            return _once_more(request, exception)
+            return _once_more(request, match, exception)
         messages.warning(
             request,
             _("This form was sent twice; “%(title)s” was created once, from the first. Here it is.")

@@ -104,7 +104,7 @@ MIDDLEWARE = [
     # The APIs answer every caller without a token alike: no session widens them.
     "cms.api_public.PublicAPIMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # A page create sent twice at once: the editor gets the page, not Wagtail's 500.
+    # A page create that lost a slug race: the page or a form error, not Wagtail's 500.
     "cms.admin_create.PageCreateRaceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Wagtail's redirects, never to a page the public may not see.

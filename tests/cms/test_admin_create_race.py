@@ -35,23 +35,25 @@ def form_data(html: str) -> dict[str, str]:
     return data
 
 
-@pytest.mark.django_db
-def test_a_create_form_sent_twice_at_once_leads_to_the_one_page_it_made(seed, client, monkeypatch):
+def new_post_form(client, blog, **fields: str) -> tuple[str, dict[str, str]]:
+    """The create form of a post under ``blog``, as an editor would fill it in."""
     from cms.models import Author
 
-    editor = get_user_model().objects.create_superuser("twice", "t@example.org", "pw-twice-1234")
-    client.force_login(editor)
-    blog = seed["blog"]
     url = f"/admin/pages/add/cms/blogpostpage/{blog.pk}/"
     data = form_data(client.get(url).content.decode())
-    data.update(
-        title="Sent twice",
-        slug="sent-twice",
-        date=timezone.localdate().isoformat(),
-        summary="One form, two POSTs.",
-    )
+    data.update(date=timezone.localdate().isoformat(), **fields)
     data["body-count"] = "0"  # the body's StreamField is drawn by script: an empty one
     data["post_authors-0-author"] = str(Author.objects.get(slug="dr-pan").pk)
+    return url, data
+
+
+@pytest.mark.django_db
+def test_a_create_form_sent_twice_at_once_leads_to_the_one_page_it_made(seed, client, monkeypatch):
+    editor = get_user_model().objects.create_superuser("twice", "t@example.org", "pw-twice-1234")
+    client.force_login(editor)
+    url, data = new_post_form(
+        client, seed["blog"], title="Sent twice", slug="sent-twice", summary="One form, two POSTs."
+    )
     first = client.post(url, data)
     assert first.status_code == 302, first.content.decode()[:2000]
     page = Page.objects.get(slug="sent-twice")
@@ -78,23 +80,18 @@ def test_a_create_form_sent_twice_at_once_leads_to_the_one_page_it_made(seed, cl
 @pytest.mark.django_db
 def test_a_slug_another_editor_took_at_the_same_instant_is_a_form_error(seed, client, monkeypatch):
     """Not this form's page: the editor keeps what they typed and is told the slug is taken."""
-    from cms.models import Author
-
     users = get_user_model().objects
     first = users.create_superuser("first", "f@example.org", "pw-first-1234")
     second = users.create_superuser("second", "s@example.org", "pw-second-1234")
     blog = seed["blog"]
-    url = f"/admin/pages/add/cms/blogpostpage/{blog.pk}/"
     client.force_login(second)
-    data = form_data(client.get(url).content.decode())
-    data.update(
+    url, data = new_post_form(
+        client,
+        blog,
         title="Second editor's title",
         slug="taken-at-once",
-        date=timezone.localdate().isoformat(),
         summary="Typed by the second editor, kept.",
     )
-    data["body-count"] = "0"
-    data["post_authors-0-author"] = str(Author.objects.get(slug="dr-pan").pk)
     # The first editor's page commits between the second's form check and its save.
     real = Page._slug_is_available
     calls = []
